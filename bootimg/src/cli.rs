@@ -1,0 +1,374 @@
+//! Command-line parsing: turns the arguments into a [`Command`], or a
+//! [`UsageError`] that the caller reports together with [`USAGE`].
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::board::Board;
+
+/// The usage message.
+pub const USAGE: &str = "\
+usage:
+  bootimg objcopy <in.elf> <out.bin>
+      Turn the kernel ELF into a flat binary (kernel8.img).
+  bootimg run --board <virt|rpi3|rpi4> --kernel <path> [--timeout <secs>]
+              [--expect-fail] [--append <bootargs>] [--log <file>]
+      Boot a test build under QEMU and judge its test output.
+  bootimg qemu --board <board> --kernel <path> [--append <bootargs>] [-- <qemu args>...]
+      Boot interactively (Ctrl-A X quits, Ctrl-A C toggles the monitor).
+  bootimg qemu-cmd --board <board> --kernel <path> [--test] [--append <bootargs>]
+      Print the QEMU command line `qemu` (or, with --test, `run`) would use.
+
+environment:
+  BOOTIMG_QEMU   QEMU binary to run (default: qemu-system-aarch64)";
+
+/// The default `--timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The largest `--timeout` accepted, in seconds (one day).
+pub const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
+
+/// A parsed command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `bootimg help`, `-h` or `--help`.
+    Help,
+    /// `bootimg objcopy <in.elf> <out.bin>`.
+    Objcopy { input: PathBuf, output: PathBuf },
+    /// `bootimg run ...`.
+    Run(RunOptions),
+    /// `bootimg qemu ...`: boot interactively, with extra QEMU arguments.
+    Qemu {
+        boot: BootOptions,
+        extra: Vec<String>,
+    },
+    /// `bootimg qemu-cmd ...`: print the command line for test or
+    /// interactive mode.
+    QemuCmd { boot: BootOptions, test: bool },
+}
+
+/// What to boot, common to `run`, `qemu` and `qemu-cmd`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootOptions {
+    pub board: Board,
+    pub kernel: PathBuf,
+    /// Kernel command line, passed with `-append`.
+    pub append: Option<String>,
+}
+
+/// The options of `bootimg run`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOptions {
+    pub boot: BootOptions,
+    pub timeout: Duration,
+    pub expect_fail: bool,
+    /// Where to write the full console log.
+    pub log: Option<PathBuf>,
+}
+
+/// A command line that does not make sense; the message says why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
+}
+
+/// Parses the arguments after the program name.
+pub fn parse_args(args: &[String]) -> Result<Command, UsageError> {
+    let Some((subcommand, rest)) = args.split_first() else {
+        return Err(usage("missing subcommand"));
+    };
+    match subcommand.as_str() {
+        "help" | "-h" | "--help" => Ok(Command::Help),
+        "objcopy" => match rest {
+            [input, output] if !input.starts_with('-') && !output.starts_with('-') => {
+                Ok(Command::Objcopy {
+                    input: input.into(),
+                    output: output.into(),
+                })
+            }
+            _ => Err(usage(
+                "objcopy takes exactly two arguments: <in.elf> <out.bin>",
+            )),
+        },
+        "run" => {
+            let opts = Options::parse(
+                rest,
+                &[
+                    "--board",
+                    "--kernel",
+                    "--append",
+                    "--timeout",
+                    "--log",
+                    "--expect-fail",
+                ],
+            )?;
+            Ok(Command::Run(RunOptions {
+                boot: opts.boot()?,
+                timeout: opts.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                expect_fail: opts.expect_fail,
+                log: opts.log,
+            }))
+        }
+        "qemu" => {
+            let opts = Options::parse(rest, &["--board", "--kernel", "--append", "--"])?;
+            let boot = opts.boot()?;
+            Ok(Command::Qemu {
+                boot,
+                extra: opts.extra,
+            })
+        }
+        "qemu-cmd" => {
+            let opts = Options::parse(rest, &["--board", "--kernel", "--append", "--test"])?;
+            let test = opts.test;
+            Ok(Command::QemuCmd {
+                boot: opts.boot()?,
+                test,
+            })
+        }
+        other => Err(usage(format!("unknown subcommand `{other}`"))),
+    }
+}
+
+/// Every option any subcommand takes; each subcommand allows a subset.
+#[derive(Default)]
+struct Options {
+    board: Option<Board>,
+    kernel: Option<PathBuf>,
+    append: Option<String>,
+    timeout: Option<Duration>,
+    log: Option<PathBuf>,
+    expect_fail: bool,
+    test: bool,
+    /// Arguments after `--`.
+    extra: Vec<String>,
+}
+
+impl Options {
+    /// Parses `--name value`, `--name=value` and flags named in `allowed`
+    /// (`"--"` allows passing the remaining arguments through).
+    fn parse(args: &[String], allowed: &[&str]) -> Result<Self, UsageError> {
+        let mut opts = Options::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            if arg == "--" && allowed.contains(&"--") {
+                opts.extra = args.by_ref().cloned().collect();
+                break;
+            }
+            let (name, inline) = match arg.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
+                _ => (arg.as_str(), None),
+            };
+            if !name.starts_with("--") || !allowed.contains(&name) {
+                return Err(usage(format!("unexpected argument `{arg}`")));
+            }
+            let mut value = || match inline.clone() {
+                Some(value) => Ok(value),
+                None => args
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| usage(format!("{name} needs a value"))),
+            };
+            match name {
+                "--board" => set_once(
+                    &mut opts.board,
+                    name,
+                    value()?.parse().map_err(|e| usage(format!("{e}")))?,
+                )?,
+                "--kernel" => set_once(&mut opts.kernel, name, PathBuf::from(value()?))?,
+                "--append" => set_once(&mut opts.append, name, value()?)?,
+                "--timeout" => set_once(&mut opts.timeout, name, parse_timeout(&value()?)?)?,
+                "--log" => set_once(&mut opts.log, name, PathBuf::from(value()?))?,
+                "--expect-fail" => opts.expect_fail = flag(name, &inline)?,
+                "--test" => opts.test = flag(name, &inline)?,
+                _ => return Err(usage(format!("unexpected argument `{arg}`"))),
+            }
+        }
+        Ok(opts)
+    }
+
+    /// The board, kernel and bootargs; `--board` and `--kernel` are required.
+    fn boot(&self) -> Result<BootOptions, UsageError> {
+        let board = self.board.ok_or_else(|| usage("missing --board"))?;
+        let kernel = self
+            .kernel
+            .clone()
+            .ok_or_else(|| usage("missing --kernel"))?;
+        if kernel.as_os_str().is_empty() {
+            return Err(usage("--kernel must not be empty"));
+        }
+        Ok(BootOptions {
+            board,
+            kernel,
+            append: self.append.clone(),
+        })
+    }
+}
+
+/// A flag's value (always true); `--flag=value` is an error.
+fn flag(name: &str, inline: &Option<String>) -> Result<bool, UsageError> {
+    match inline {
+        Some(_) => Err(usage(format!("{name} takes no value"))),
+        None => Ok(true),
+    }
+}
+
+fn set_once<T>(slot: &mut Option<T>, name: &str, value: T) -> Result<(), UsageError> {
+    if slot.is_some() {
+        return Err(usage(format!("{name} given more than once")));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn parse_timeout(value: &str) -> Result<Duration, UsageError> {
+    match value.parse::<u64>() {
+        Ok(secs) if (1..=MAX_TIMEOUT_SECS).contains(&secs) => Ok(Duration::from_secs(secs)),
+        _ => Err(usage(format!(
+            "--timeout takes whole seconds from 1 to {MAX_TIMEOUT_SECS}, not `{value}`"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, UsageError> {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        parse_args(&args)
+    }
+
+    fn boot(board: Board, kernel: &str) -> BootOptions {
+        BootOptions {
+            board,
+            kernel: kernel.into(),
+            append: None,
+        }
+    }
+
+    #[test]
+    fn run_with_defaults() {
+        assert_eq!(
+            parse(&["run", "--board", "virt", "--kernel", "k.elf"]),
+            Ok(Command::Run(RunOptions {
+                boot: boot(Board::Virt, "k.elf"),
+                timeout: DEFAULT_TIMEOUT,
+                expect_fail: false,
+                log: None,
+            }))
+        );
+    }
+
+    #[test]
+    fn run_with_every_option() {
+        let parsed = parse(&[
+            "run",
+            "--kernel=k.elf",
+            "--board=rpi4",
+            "--timeout",
+            "5",
+            "--expect-fail",
+            "--append",
+            "a=b c",
+            "--log",
+            "out.log",
+        ]);
+        let mut expected_boot = boot(Board::Rpi4, "k.elf");
+        expected_boot.append = Some("a=b c".into());
+        assert_eq!(
+            parsed,
+            Ok(Command::Run(RunOptions {
+                boot: expected_boot,
+                timeout: Duration::from_secs(5),
+                expect_fail: true,
+                log: Some("out.log".into()),
+            }))
+        );
+    }
+
+    #[test]
+    fn qemu_passes_extra_arguments_through() {
+        assert_eq!(
+            parse(&["qemu", "--board", "rpi3", "--kernel", "k", "--", "-d", "int", "--board"]),
+            Ok(Command::Qemu {
+                boot: boot(Board::Rpi3, "k"),
+                extra: vec!["-d".into(), "int".into(), "--board".into()],
+            })
+        );
+    }
+
+    #[test]
+    fn qemu_cmd_test_flag() {
+        assert_eq!(
+            parse(&["qemu-cmd", "--test", "--board", "virt", "--kernel", "k"]),
+            Ok(Command::QemuCmd {
+                boot: boot(Board::Virt, "k"),
+                test: true,
+            })
+        );
+    }
+
+    #[test]
+    fn objcopy_and_help() {
+        assert_eq!(
+            parse(&["objcopy", "a.elf", "b.bin"]),
+            Ok(Command::Objcopy {
+                input: "a.elf".into(),
+                output: "b.bin".into(),
+            })
+        );
+        assert_eq!(parse(&["--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn usage_errors() {
+        let cases: &[&[&str]] = &[
+            &[],
+            &["frobnicate"],
+            &["objcopy", "a.elf"],
+            &["objcopy", "a", "b", "c"],
+            &["run", "--kernel", "k"],
+            &["run", "--board", "virt"],
+            &["run", "--board", "pi", "--kernel", "k"],
+            &["run", "--board", "virt", "--kernel", "k", "--timeout", "0"],
+            &[
+                "run",
+                "--board",
+                "virt",
+                "--kernel",
+                "k",
+                "--timeout",
+                "soon",
+            ],
+            &["run", "--board", "virt", "--kernel", "k", "--timeout"],
+            &["run", "--board", "virt", "--board", "rpi3", "--kernel", "k"],
+            &["run", "--board", "virt", "--kernel", "k", "--test"],
+            &["run", "--board", "virt", "--kernel", "k", "--", "-s"],
+            &[
+                "run",
+                "--board",
+                "virt",
+                "--kernel",
+                "k",
+                "--expect-fail=yes",
+            ],
+            &["run", "--board", "virt", "--kernel", "k", "stray"],
+            &["qemu", "--board", "virt", "--kernel", "k", "--timeout", "3"],
+            &["qemu-cmd", "--board", "virt", "--kernel", ""],
+        ];
+        for case in cases {
+            assert!(parse(case).is_err(), "{case:?} should be a usage error");
+        }
+    }
+}

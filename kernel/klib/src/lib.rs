@@ -1,0 +1,28 @@
+//! Portable kernel logic: code with no hardware access, so it compiles for
+//! the host and is unit-tested there with `cargo test -p klib`.
+//!
+//! - [`frames`]: the physical frame allocator's bitmap and range arithmetic.
+//! - [`paging`]: AArch64 translation-table descriptors and a table walker.
+//! - [`esr`]: decoding of the Exception Syndrome Register for fault reports.
+#![cfg_attr(not(test), no_std)]
+
+pub mod esr;
+pub mod frames;
+pub mod paging;
+
+/// The translation granule and page size: 4 KiB.
+pub const PAGE_SIZE: usize = 4096;
+
+/// Round `x` down to a multiple of `align` (a power of two).
+pub const fn align_down(x: usize, align: usize) -> usize {
+    x & !(align - 1)
+}
+
+/// Round `x` up to a multiple of `align` (a power of two), saturating at the
+/// largest aligned value instead of wrapping.
+pub const fn align_up(x: usize, align: usize) -> usize {
+    match x.checked_add(align - 1) {
+        Some(v) => v & !(align - 1),
+        None => usize::MAX & !(align - 1),
+    }
+}

@@ -1,0 +1,96 @@
+//! Trap handling: the Rust side of the exception vectors. Routes IRQs to the
+//! kernel's interrupt dispatcher, resumes expected faults at their fixup, and
+//! turns anything unexpected into a full report and a panic.
+
+use super::fault;
+use aarch64_cpu::registers::{ESR_EL1, FAR_EL1};
+use core::fmt;
+use klib::esr::Esr;
+use tock_registers::interfaces::Readable;
+
+/// Registers saved on exception entry (layout shared with vectors.s).
+#[repr(C)]
+pub struct TrapFrame {
+    pub x: [u64; 31],
+    pub sp_el0: u64,
+    pub elr: u64,
+    pub spsr: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<TrapFrame>() == 272);
+
+/// Which of the 16 vectors was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Vector {
+    Sync,
+    Irq,
+    Fiq,
+    SError,
+}
+
+fn describe_kind(kind: u64) -> (&'static str, Vector) {
+    let origin = match kind / 4 {
+        0 => "EL1 with SP_EL0",
+        1 => "EL1",
+        2 => "EL0 (AArch64)",
+        _ => "EL0 (AArch32)",
+    };
+    let vector = match kind % 4 {
+        0 => Vector::Sync,
+        1 => Vector::Irq,
+        2 => Vector::Fiq,
+        _ => Vector::SError,
+    };
+    (origin, vector)
+}
+
+#[no_mangle]
+extern "C" fn exception_dispatch(frame: &mut TrapFrame, kind: u64) {
+    let (origin, vector) = describe_kind(kind);
+    match (kind / 4, vector) {
+        (1 | 2, Vector::Irq) => crate::irq::handle(),
+        (1, Vector::Sync) => {
+            let esr = ESR_EL1.get();
+            let far = FAR_EL1.get();
+            if Esr(esr).is_abort() {
+                if let Some(resume) = fault::fixup_for(frame.elr as usize) {
+                    fault::record(esr, far);
+                    frame.elr = resume as u64;
+                    return;
+                }
+            }
+            unexpected(frame, origin, vector)
+        }
+        _ => unexpected(frame, origin, vector),
+    }
+}
+
+fn unexpected(frame: &TrapFrame, origin: &str, vector: Vector) -> ! {
+    let esr = Esr(ESR_EL1.get());
+    let far = FAR_EL1.get();
+    crate::console::emergency(|out| {
+        let _ = writeln!(out, "\n*** unexpected {vector:?} exception from {origin}");
+        let _ = writeln!(out, "{esr}");
+        let _ = writeln!(
+            out,
+            "ELR {:#018x}  FAR {:#018x}  SPSR {:#010x}",
+            frame.elr, far, frame.spsr
+        );
+        let _ = write!(out, "{frame}");
+    });
+    panic!("unexpected {vector:?} exception from {origin} at {:#x}", frame.elr);
+}
+
+
+impl fmt::Display for TrapFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, chunk) in self.x.chunks(4).enumerate() {
+            for (j, reg) in chunk.iter().enumerate() {
+                let n = i * 4 + j;
+                write!(f, "{}x{n:<2} {reg:#018x}", if j == 0 { "" } else { "  " })?;
+            }
+            writeln!(f)?;
+        }
+        writeln!(f, "SP_EL0 {:#018x}", self.sp_el0)
+    }
+}

@@ -1,0 +1,120 @@
+//! The kernel console over the board's UART: `print!`/`println!` (with
+//! `\n` -> `\r\n`), an emergency writer for panics and fault reports, and a
+//! receive buffer filled by the UART's interrupt.
+
+use core::fmt::{self, Write};
+use spin::Mutex;
+
+static OUTPUT: Mutex<()> = Mutex::new(());
+
+struct Raw;
+
+impl Write for Raw {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let console = crate::board().console();
+        let mut rest = s.as_bytes();
+        while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+            console.write_bytes(&rest[..nl]);
+            console.write_bytes(b"\r\n");
+            rest = &rest[nl + 1..];
+        }
+        console.write_bytes(rest);
+        Ok(())
+    }
+}
+
+#[doc(hidden)]
+pub fn _print(args: fmt::Arguments) {
+    let _irq = crate::arch::cpu::IrqGuard::new();
+    let _lock = OUTPUT.lock();
+    let _ = Raw.write_fmt(args);
+}
+
+/// Write without waiting for the console lock (panics, fault reports):
+/// a message interleaved with another beats a deadlocked report.
+pub fn emergency(f: impl FnOnce(&mut dyn Write)) {
+    let _irq = crate::arch::cpu::IrqGuard::new();
+    let _lock = OUTPUT.try_lock();
+    f(&mut Raw);
+}
+
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => ($crate::console::_print(format_args!($($arg)*)));
+}
+
+#[macro_export]
+macro_rules! println {
+    () => ($crate::print!("\n"));
+    ($($arg:tt)*) => ($crate::console::_print(format_args!("{}\n", format_args!($($arg)*))));
+}
+
+/// Bytes received and not yet read: a ring written by the IRQ handler.
+struct RxRing {
+    buf: [u8; 256],
+    head: usize,
+    len: usize,
+    dropped: usize,
+}
+
+static RX: Mutex<RxRing> = Mutex::new(RxRing { buf: [0; 256], head: 0, len: 0, dropped: 0 });
+
+/// Receive interrupt: move everything the UART holds into the ring.
+pub fn on_rx_interrupt() {
+    let mut rx = RX.lock();
+    crate::board().console().drain_rx(&mut |b| {
+        if rx.len == rx.buf.len() {
+            rx.dropped += 1;
+        } else {
+            let at = (rx.head + rx.len) % rx.buf.len();
+            rx.buf[at] = b;
+            rx.len += 1;
+        }
+    });
+}
+
+/// The next received byte, if any.
+pub fn read_byte() -> Option<u8> {
+    let _irq = crate::arch::cpu::IrqGuard::new();
+    pop()
+}
+
+/// Wait (sleeping, not spinning) for the next received byte.
+pub fn wait_byte() -> u8 {
+    loop {
+        // Check and sleep with IRQs masked: `wfi` still wakes on a pending
+        // interrupt, so a byte arriving between the check and the sleep is
+        // not missed.
+        let irq = crate::arch::cpu::IrqGuard::new();
+        if let Some(b) = pop() {
+            return b;
+        }
+        crate::arch::cpu::wait_for_interrupt();
+        drop(irq);
+    }
+}
+
+fn pop() -> Option<u8> {
+    let mut rx = RX.lock();
+    if rx.len == 0 {
+        return None;
+    }
+    let b = rx.buf[rx.head];
+    rx.head = (rx.head + 1) % rx.buf.len();
+    rx.len -= 1;
+    Some(b)
+}
+
+/// Start taking input: unmask the UART's receive interrupt.
+pub fn enable_input() {
+    let console = crate::board().console();
+    crate::board().interrupts().enable(console.irq());
+    console.enable_rx_interrupt();
+}
+
+/// Hold the console output lock (with IRQs masked) while `f` runs, so
+/// nothing else prints: used by the loopback self-test.
+pub fn exclusive<R>(f: impl FnOnce() -> R) -> R {
+    let _lock = OUTPUT.lock();
+    f()
+}

@@ -1,0 +1,132 @@
+//! The in-kernel test suite, built with the `ktest` feature and run at boot.
+//!
+//! Tests register themselves with [`ktest!`](crate::ktest) into the `.ktests`
+//! linker section; [`run_all`] runs them in link order, prints
+//! `test NAME ... ok|FAILED` per test and `N passed, N failed` at the end,
+//! checks that free frames and heap usage are back at their starting values
+//! (the leak check), and exits QEMU with status 0 only if nothing failed.
+
+use crate::arch::semihosting;
+use crate::mm::{frames, heap};
+use crate::println;
+use alloc::string::String;
+
+mod harness;
+mod mem;
+mod platform;
+
+/// What a test returns: `Err(reason)` on failure.
+pub type TestResult = Result<(), String>;
+
+/// One registered test.
+#[repr(C)]
+pub struct KTest {
+    pub name: &'static str,
+    pub run: fn() -> TestResult,
+}
+
+/// Register a test function: `ktest!(my_test);`.
+#[macro_export]
+macro_rules! ktest {
+    ($f:ident) => {
+        const _: () = {
+            #[link_section = ".ktests"]
+            #[used]
+            static TEST: $crate::ktest::KTest = $crate::ktest::KTest {
+                name: concat!(module_path!(), "::", stringify!($f)),
+                run: $f,
+            };
+        };
+    };
+}
+
+/// Fail the test with a formatted reason unless `cond` holds.
+#[macro_export]
+macro_rules! check {
+    ($cond:expr) => {
+        if !$cond {
+            return Err(alloc::format!("check failed: {} ({}:{})", stringify!($cond), file!(), line!()));
+        }
+    };
+    ($cond:expr, $($arg:tt)+) => {
+        if !$cond {
+            return Err(alloc::format!("{} ({}:{})", alloc::format!($($arg)+), file!(), line!()));
+        }
+    };
+}
+
+/// Fail unless the two values are equal, showing both.
+#[macro_export]
+macro_rules! check_eq {
+    ($a:expr, $b:expr) => {{
+        let (a, b) = (&$a, &$b);
+        if a != b {
+            return Err(alloc::format!(
+                "{} == {} failed: {:?} != {:?} ({}:{})",
+                stringify!($a), stringify!($b), a, b, file!(), line!()
+            ));
+        }
+    }};
+}
+
+extern "C" {
+    // Section bounds: only their addresses are used.
+    static __ktests_start: u8;
+    static __ktests_end: u8;
+}
+
+fn registered() -> &'static [KTest] {
+    // SAFETY: the linker script brackets the .ktests section, which holds
+    // only `KTest` statics emitted by `ktest!`.
+    unsafe {
+        let start = (&raw const __ktests_start).cast::<KTest>();
+        let end = (&raw const __ktests_end).cast::<KTest>();
+        core::slice::from_raw_parts(start, end.offset_from(start) as usize)
+    }
+}
+
+/// Whether the kernel command line asks for `word`.
+pub fn bootarg(word: &str) -> bool {
+    crate::boot::bootargs().split_whitespace().any(|w| w == word)
+}
+
+/// Run every registered test, print the summary and exit QEMU.
+pub fn run_all() -> ! {
+    let tests = registered();
+    println!("running {} kernel tests", tests.len());
+    let frames_before = frames::free_count();
+    let heap_before = heap::used();
+    let (mut passed, mut failed) = (0usize, 0usize);
+    let mut record = |name: &str, result: TestResult| match result {
+        Ok(()) => {
+            println!("test {name} ... ok");
+            passed += 1;
+        }
+        Err(why) => {
+            println!("test {name} ... FAILED");
+            println!("    {why}");
+            failed += 1;
+        }
+    };
+    for t in tests {
+        let result = (t.run)();
+        record(t.name, result);
+    }
+    let leak = leak_check(frames_before, heap_before);
+    record("ktest::leak_check", leak);
+    println!("{passed} passed, {failed} failed");
+    semihosting::exit(if failed == 0 { 0 } else { 1 })
+}
+
+fn leak_check(frames_before: usize, heap_before: usize) -> TestResult {
+    let (frames_after, heap_after) = (frames::free_count(), heap::used());
+    check!(
+        frames_after == frames_before,
+        "free frames {frames_before} before the suite, {frames_after} after"
+    );
+    check!(
+        heap_after == heap_before,
+        "heap bytes in use {heap_before} before the suite, {heap_after} after"
+    );
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! The kernel heap (`alloc`): a `linked_list_allocator` heap over frames
+//! taken from the frame allocator at boot.
+
+use bsp_api::phys_to_virt;
+use klib::PAGE_SIZE;
+use linked_list_allocator::LockedHeap;
+
+/// Initial heap size. Grows with later issues' needs.
+pub const HEAP_PAGES: usize = 1024; // 4 MiB
+
+#[global_allocator]
+static HEAP: LockedHeap = LockedHeap::empty();
+
+/// Give the heap its memory. Returns false if the frames could not be had.
+pub fn init() -> bool {
+    let Some(pa) = super::frames::alloc_contiguous(HEAP_PAGES, 1) else {
+        return false;
+    };
+    // SAFETY: the frames are ours for good, mapped read-write in the linear
+    // map, and the heap is initialised exactly once, here.
+    unsafe {
+        HEAP.lock().init(phys_to_virt(pa) as *mut u8, HEAP_PAGES * PAGE_SIZE);
+    }
+    true
+}
+
+/// Bytes currently allocated from the heap.
+pub fn used() -> usize {
+    let _irq = crate::arch::cpu::IrqGuard::new();
+    HEAP.lock().used()
+}
+
+/// Heap capacity in bytes.
+pub fn size() -> usize {
+    let _irq = crate::arch::cpu::IrqGuard::new();
+    HEAP.lock().size()
+}
