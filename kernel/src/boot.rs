@@ -19,7 +19,9 @@ static BOOT_INFO: spin::Once<BootInfo> = spin::Once::new();
 
 /// What boot found (after boot has run).
 pub fn info() -> &'static BootInfo {
-    BOOT_INFO.get().expect("boot info read before boot finished")
+    BOOT_INFO
+        .get()
+        .expect("boot info read before boot finished")
 }
 
 static BOOTARGS: spin::Once<alloc::string::String> = spin::Once::new();
@@ -33,7 +35,11 @@ pub fn start(board: &'static dyn Board, boot_x0: usize) -> ! {
     board.early_init();
     board.console().init();
     println!();
-    println!("[boot] kernel {} starting on {}", env!("CARGO_PKG_VERSION"), board.name());
+    println!(
+        "[boot] kernel {} starting on {}",
+        env!("CARGO_PKG_VERSION"),
+        board.name()
+    );
 
     let map = memmap::discover(board, boot_x0).unwrap_or_else(|e| panic!("no RAM: {e:?}"));
     let image = KernelImage::get();
@@ -82,7 +88,11 @@ fn banner(board: &dyn Board, map: &memmap::MemoryMap) {
     let freq = timer::frequency();
     println!("================================================================");
     println!(" board      {}", board.name());
-    println!(" cpu        {} (entered at EL{}, running at EL1)", cpu::model(), cpu::boot_el());
+    println!(
+        " cpu        {} (entered at EL{}, running at EL1)",
+        cpu::model(),
+        cpu::boot_el()
+    );
     println!(
         " ram        {} MiB in {} range(s), from the {}",
         map.total_ram() >> 20,
@@ -96,7 +106,12 @@ fn banner(board: &dyn Board, map: &memmap::MemoryMap) {
         println!("            {:#012x}..{:#012x}", r.start, r.end);
     }
     println!(" free       {} KiB in frames", frames::free_count() * 4);
-    println!(" timer      {}.{:03} MHz, tick {} Hz", freq / 1_000_000, (freq / 1000) % 1000, crate::irq::TICK_HZ);
+    println!(
+        " timer      {}.{:03} MHz, tick {} Hz",
+        freq / 1_000_000,
+        (freq / 1000) % 1000,
+        crate::irq::TICK_HZ
+    );
     println!(" irq        {}", board.interrupts().name());
     if !map.bootargs().is_empty() {
         println!(" bootargs   {}", map.bootargs());

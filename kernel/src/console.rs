@@ -57,7 +57,12 @@ struct RxRing {
     dropped: usize,
 }
 
-static RX: Mutex<RxRing> = Mutex::new(RxRing { buf: [0; 256], head: 0, len: 0, dropped: 0 });
+static RX: Mutex<RxRing> = Mutex::new(RxRing {
+    buf: [0; 256],
+    head: 0,
+    len: 0,
+    dropped: 0,
+});
 
 /// Receive interrupt: move everything the UART holds into the ring.
 pub fn on_rx_interrupt() {

@@ -74,7 +74,10 @@ impl InterruptController for GicV3 {
             d.write(GICD_IGROUPR + off, u32::MAX);
         }
         for reg in 8..lines / 4 {
-            d.write(GICD_IPRIORITYR + reg as usize * 4, DEFAULT_PRIORITY * 0x0101_0101);
+            d.write(
+                GICD_IPRIORITYR + reg as usize * 4,
+                DEFAULT_PRIORITY * 0x0101_0101,
+            );
         }
         for reg in 2..lines / 16 {
             d.write(GICD_ICFGR + reg as usize * 4, 0);

@@ -33,7 +33,8 @@ impl PiWatchdog {
     fn reset_now(&self) -> ! {
         self.regs.write(PM_WDOG, PASSWORD | 10);
         let rstc = self.regs.read(PM_RSTC) & RSTC_WRCFG_CLR;
-        self.regs.write(PM_RSTC, PASSWORD | rstc | RSTC_WRCFG_FULL_RESET);
+        self.regs
+            .write(PM_RSTC, PASSWORD | rstc | RSTC_WRCFG_FULL_RESET);
         loop {
             aarch64_cpu::asm::wfe();
         }

@@ -68,7 +68,11 @@ impl Pl011 {
     /// `base` must be the virtual address of a PL011's registers, mapped as
     /// device memory for the lifetime of the driver.
     pub const unsafe fn new(base: usize, clock_hz: u32, irq: Irq) -> Self {
-        Self { base, clock_hz, irq }
+        Self {
+            base,
+            clock_hz,
+            irq,
+        }
     }
 
     fn regs(&self) -> &Registers {

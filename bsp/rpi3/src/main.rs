@@ -4,7 +4,9 @@
 #![no_std]
 #![no_main]
 
-use bsp_api::{phys_to_virt, Board, Console, InterruptController, Irq, MemoryProbe, PhysRange, Power};
+use bsp_api::{
+    phys_to_virt, Board, Console, InterruptController, Irq, MemoryProbe, PhysRange, Power,
+};
 use bsp_drivers::bcm2836_intc::{Bcm2836Intc, GPU_IRQ_BASE, LOCAL_IRQ_CNTPNS};
 use bsp_drivers::{mailbox::Mailbox, pi_watchdog::PiWatchdog, pl011::Pl011};
 

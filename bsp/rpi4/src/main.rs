@@ -4,7 +4,9 @@
 #![no_std]
 #![no_main]
 
-use bsp_api::{phys_to_virt, Board, Console, InterruptController, Irq, MemoryProbe, PhysRange, Power};
+use bsp_api::{
+    phys_to_virt, Board, Console, InterruptController, Irq, MemoryProbe, PhysRange, Power,
+};
 use bsp_drivers::{gicv2::GicV2, mailbox::Mailbox, pi_watchdog::PiWatchdog, pl011::Pl011};
 
 const PERIPHERALS: usize = 0xfe00_0000;

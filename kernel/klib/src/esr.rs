@@ -120,7 +120,13 @@ impl Esr {
 
 impl fmt::Display for Esr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ESR {:#010x}: {} (EC {:#04x})", self.0, self.class_name(), self.class())?;
+        write!(
+            f,
+            "ESR {:#010x}: {} (EC {:#04x})",
+            self.0,
+            self.class_name(),
+            self.class()
+        )?;
         if self.is_abort() {
             write!(f, ", {}", self.fault_name())?;
             if let Some(level) = self.fault_level() {
@@ -166,7 +172,10 @@ mod tests {
         assert_eq!(svc.class(), ec::SVC64);
         assert_eq!(svc.imm16(), 0x1234);
         assert_eq!(svc.to_string(), "ESR 0x56001234: SVC (EC 0x15)");
-        assert_eq!(Esr(0x0200_0000).class_name(), "unknown reason (undefined instruction)");
+        assert_eq!(
+            Esr(0x0200_0000).class_name(),
+            "unknown reason (undefined instruction)"
+        );
         assert_eq!(Esr(0x8a00_0000).class_name(), "PC alignment fault");
         assert_eq!(Esr(0x9600_0021).fault_name(), "alignment fault");
     }

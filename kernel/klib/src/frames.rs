@@ -85,7 +85,10 @@ impl<'a> FrameBitmap<'a> {
     pub fn new(span: Range, bits: &'a mut [u64]) -> Self {
         let base = align_down(span.start, PAGE_SIZE);
         let frames = (align_up(span.end, PAGE_SIZE) - base) / PAGE_SIZE;
-        assert!(bits.len() >= Self::words_for(frames), "bitmap storage too small");
+        assert!(
+            bits.len() >= Self::words_for(frames),
+            "bitmap storage too small"
+        );
         bits.iter_mut().for_each(|w| *w = u64::MAX);
         Self {
             base,
@@ -171,7 +174,11 @@ impl<'a> FrameBitmap<'a> {
             (align_up(addr, align_bytes) - self.base) / PAGE_SIZE
         };
         for pass in 0..2 {
-            let (from, to) = if pass == 0 { (self.hint, self.frames) } else { (0, self.hint + count) };
+            let (from, to) = if pass == 0 {
+                (self.hint, self.frames)
+            } else {
+                (0, self.hint + count)
+            };
             let mut i = first_aligned(from);
             while i + count <= to.min(self.frames) {
                 // Skip whole used words quickly for single-frame requests.
@@ -202,7 +209,7 @@ impl<'a> FrameBitmap<'a> {
 
     /// Return `count` frames obtained from one `alloc_contiguous` call.
     pub fn free_contiguous(&mut self, pa: usize, count: usize) -> Result<(), FrameError> {
-        if pa % PAGE_SIZE != 0 || pa < self.base {
+        if !pa.is_multiple_of(PAGE_SIZE) || pa < self.base {
             return Err(FrameError::OutOfRange);
         }
         let first = (pa - self.base) / PAGE_SIZE;
@@ -210,7 +217,10 @@ impl<'a> FrameBitmap<'a> {
             return Err(FrameError::OutOfRange);
         }
         let freed = Range::new(pa, pa + count * PAGE_SIZE);
-        if self.reserved[..self.reserved_count].iter().any(|r| r.overlaps(&freed)) {
+        if self.reserved[..self.reserved_count]
+            .iter()
+            .any(|r| r.overlaps(&freed))
+        {
             return Err(FrameError::Reserved);
         }
         if (first..first + count).any(|i| !self.is_used(i)) {
@@ -258,7 +268,10 @@ mod tests {
         assert_eq!(fb.free_frames(), 0);
         assert_eq!(fb.alloc(), None);
         // A range covering frames 1..10 partially at both ends frees 2..10.
-        fb.release(Range::new(span.start + PAGE_SIZE + 1, span.start + 10 * PAGE_SIZE + 5));
+        fb.release(Range::new(
+            span.start + PAGE_SIZE + 1,
+            span.start + 10 * PAGE_SIZE + 5,
+        ));
         assert_eq!(fb.free_frames(), 8);
         assert!(fb.is_allocated(span.start + PAGE_SIZE));
         assert!(!fb.is_allocated(span.start + 2 * PAGE_SIZE));
@@ -292,16 +305,26 @@ mod tests {
         let (mut bits, span) = bitmap(64);
         let mut fb = FrameBitmap::new(span, &mut bits);
         fb.release(span);
-        let hole = Range::new(span.start + 10 * PAGE_SIZE + 100, span.start + 12 * PAGE_SIZE);
+        let hole = Range::new(
+            span.start + 10 * PAGE_SIZE + 100,
+            span.start + 12 * PAGE_SIZE,
+        );
         fb.reserve(hole).unwrap();
         assert_eq!(fb.free_frames(), 62);
         while let Some(pa) = fb.alloc() {
             assert!(!Range::new(pa, pa + PAGE_SIZE).overlaps(&hole));
         }
-        assert_eq!(fb.free(span.start + 10 * PAGE_SIZE), Err(FrameError::Reserved));
-        assert_eq!(fb.free_contiguous(span.start + 9 * PAGE_SIZE, 2), Err(FrameError::Reserved));
+        assert_eq!(
+            fb.free(span.start + 10 * PAGE_SIZE),
+            Err(FrameError::Reserved)
+        );
+        assert_eq!(
+            fb.free_contiguous(span.start + 9 * PAGE_SIZE, 2),
+            Err(FrameError::Reserved)
+        );
         for _ in 1..MAX_RESERVED {
-            fb.reserve(Range::new(span.start, span.start + PAGE_SIZE)).unwrap();
+            fb.reserve(Range::new(span.start, span.start + PAGE_SIZE))
+                .unwrap();
         }
         assert_eq!(fb.reserve(hole), Err(FrameError::TooManyReserved));
     }

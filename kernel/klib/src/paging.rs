@@ -53,10 +53,30 @@ pub struct Flags {
 }
 
 impl Flags {
-    pub const KERNEL_RW: Flags = Flags { mem: MemType::Normal, writable: true, executable: false, user: false };
-    pub const KERNEL_RO: Flags = Flags { mem: MemType::Normal, writable: false, executable: false, user: false };
-    pub const KERNEL_RX: Flags = Flags { mem: MemType::Normal, writable: false, executable: true, user: false };
-    pub const DEVICE: Flags = Flags { mem: MemType::Device, writable: true, executable: false, user: false };
+    pub const KERNEL_RW: Flags = Flags {
+        mem: MemType::Normal,
+        writable: true,
+        executable: false,
+        user: false,
+    };
+    pub const KERNEL_RO: Flags = Flags {
+        mem: MemType::Normal,
+        writable: false,
+        executable: false,
+        user: false,
+    };
+    pub const KERNEL_RX: Flags = Flags {
+        mem: MemType::Normal,
+        writable: false,
+        executable: true,
+        user: false,
+    };
+    pub const DEVICE: Flags = Flags {
+        mem: MemType::Device,
+        writable: true,
+        executable: false,
+        user: false,
+    };
 
     /// W^X: a mapping may be writable or executable, never both.
     pub const fn is_wx(&self) -> bool {
@@ -100,7 +120,12 @@ impl Flags {
         };
         let user = d & AP_EL0 != 0;
         let executable = if user { d & UXN == 0 } else { d & PXN == 0 };
-        Flags { mem, writable: d & AP_READ_ONLY == 0, executable, user }
+        Flags {
+            mem,
+            writable: d & AP_READ_ONLY == 0,
+            executable,
+            user,
+        }
     }
 }
 
@@ -172,7 +197,7 @@ pub fn map(
     if flags.is_wx() {
         return Err(MapError::WriteExecute);
     }
-    if (va | pa | size) % PAGE_SIZE != 0 || va.checked_add(size).is_none() {
+    if !(va | pa | size).is_multiple_of(PAGE_SIZE) || va.checked_add(size).is_none() {
         return Err(MapError::Misaligned);
     }
     let mut off = 0;
@@ -194,7 +219,12 @@ pub fn map(
         if read(t, l3, i) & VALID != 0 {
             return Err(MapError::AlreadyMapped);
         }
-        write(t, l3, i, (p as u64 & ADDR_MASK) | flags.bits() | TABLE_OR_PAGE);
+        write(
+            t,
+            l3,
+            i,
+            (p as u64 & ADDR_MASK) | flags.bits() | TABLE_OR_PAGE,
+        );
         off += PAGE_SIZE;
     }
     Ok(())
@@ -233,8 +263,12 @@ pub fn translate(t: &mut dyn TableAccess, root: usize, va: usize) -> Option<(usi
 /// Remove the 4 KiB page mapping at `va`, returning the physical frame it
 /// mapped. The caller must invalidate the TLB entry. Intermediate tables are
 /// kept (they are freed with the address space).
-pub fn unmap_page(t: &mut dyn TableAccess, root: usize, va: usize) -> Result<Option<usize>, MapError> {
-    if va % PAGE_SIZE != 0 {
+pub fn unmap_page(
+    t: &mut dyn TableAccess,
+    root: usize,
+    va: usize,
+) -> Result<Option<usize>, MapError> {
+    if !va.is_multiple_of(PAGE_SIZE) {
         return Err(MapError::Misaligned);
     }
     match find_leaf(t, root, va) {
@@ -262,7 +296,11 @@ mod tests {
 
     impl HostTables {
         fn new(limit: usize) -> (Self, usize) {
-            let mut h = HostTables { tables: HashMap::new(), next: 0x1000_0000, limit };
+            let mut h = HostTables {
+                tables: HashMap::new(),
+                next: 0x1000_0000,
+                limit,
+            };
             let root = h.alloc_table().unwrap();
             (h, root)
         }
@@ -270,7 +308,10 @@ mod tests {
 
     impl TableAccess for HostTables {
         fn table(&mut self, pa: usize) -> *mut [u64; ENTRIES] {
-            &mut **self.tables.get_mut(&pa).expect("walker followed a bogus table address")
+            &mut **self
+                .tables
+                .get_mut(&pa)
+                .expect("walker followed a bogus table address")
         }
         fn alloc_table(&mut self) -> Option<usize> {
             if self.tables.len() >= self.limit {
@@ -288,10 +329,25 @@ mod tests {
     #[test]
     fn map_translate_unmap_pages() {
         let (mut h, root) = HostTables::new(16);
-        map(&mut h, root, KVA, 0x4000_0000, 3 * PAGE_SIZE, Flags::KERNEL_RW, false).unwrap();
-        assert_eq!(translate(&mut h, root, KVA + 0x1234), Some((0x4000_1234, Flags::KERNEL_RW)));
+        map(
+            &mut h,
+            root,
+            KVA,
+            0x4000_0000,
+            3 * PAGE_SIZE,
+            Flags::KERNEL_RW,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            translate(&mut h, root, KVA + 0x1234),
+            Some((0x4000_1234, Flags::KERNEL_RW))
+        );
         assert_eq!(translate(&mut h, root, KVA + 3 * PAGE_SIZE), None);
-        assert_eq!(unmap_page(&mut h, root, KVA + PAGE_SIZE), Ok(Some(0x4000_1000)));
+        assert_eq!(
+            unmap_page(&mut h, root, KVA + PAGE_SIZE),
+            Ok(Some(0x4000_1000))
+        );
         assert_eq!(translate(&mut h, root, KVA + PAGE_SIZE), None);
         assert_eq!(unmap_page(&mut h, root, KVA + PAGE_SIZE), Ok(None));
         assert!(translate(&mut h, root, KVA + 2 * PAGE_SIZE).is_some());
@@ -300,10 +356,22 @@ mod tests {
     #[test]
     fn blocks_used_when_aligned_and_not_split() {
         let (mut h, root) = HostTables::new(16);
-        map(&mut h, root, KVA, 0x4000_0000, 2 * BLOCK_2M + PAGE_SIZE, Flags::KERNEL_RO, true).unwrap();
+        map(
+            &mut h,
+            root,
+            KVA,
+            0x4000_0000,
+            2 * BLOCK_2M + PAGE_SIZE,
+            Flags::KERNEL_RO,
+            true,
+        )
+        .unwrap();
         // Root, L1, L2 and one L3 for the trailing page.
         assert_eq!(h.tables.len(), 4);
-        assert_eq!(translate(&mut h, root, KVA + BLOCK_2M + 5), Some((0x4020_0005, Flags::KERNEL_RO)));
+        assert_eq!(
+            translate(&mut h, root, KVA + BLOCK_2M + 5),
+            Some((0x4020_0005, Flags::KERNEL_RO))
+        );
         assert_eq!(unmap_page(&mut h, root, KVA), Err(MapError::SplitsBlock));
     }
 
@@ -311,17 +379,43 @@ mod tests {
     fn double_map_wx_and_misalignment_rejected() {
         let (mut h, root) = HostTables::new(16);
         map(&mut h, root, KVA, 0, PAGE_SIZE, Flags::KERNEL_RX, false).unwrap();
-        assert_eq!(map(&mut h, root, KVA, 0, PAGE_SIZE, Flags::KERNEL_RX, false), Err(MapError::AlreadyMapped));
-        let wx = Flags { writable: true, ..Flags::KERNEL_RX };
-        assert_eq!(map(&mut h, root, KVA + PAGE_SIZE, 0, PAGE_SIZE, wx, false), Err(MapError::WriteExecute));
-        assert_eq!(map(&mut h, root, KVA + 1, 0, PAGE_SIZE, Flags::KERNEL_RW, false), Err(MapError::Misaligned));
-        assert_eq!(map(&mut h, root, usize::MAX & !0xfff, 0, 2 * PAGE_SIZE, Flags::KERNEL_RW, false), Err(MapError::Misaligned));
+        assert_eq!(
+            map(&mut h, root, KVA, 0, PAGE_SIZE, Flags::KERNEL_RX, false),
+            Err(MapError::AlreadyMapped)
+        );
+        let wx = Flags {
+            writable: true,
+            ..Flags::KERNEL_RX
+        };
+        assert_eq!(
+            map(&mut h, root, KVA + PAGE_SIZE, 0, PAGE_SIZE, wx, false),
+            Err(MapError::WriteExecute)
+        );
+        assert_eq!(
+            map(&mut h, root, KVA + 1, 0, PAGE_SIZE, Flags::KERNEL_RW, false),
+            Err(MapError::Misaligned)
+        );
+        assert_eq!(
+            map(
+                &mut h,
+                root,
+                usize::MAX & !0xfff,
+                0,
+                2 * PAGE_SIZE,
+                Flags::KERNEL_RW,
+                false
+            ),
+            Err(MapError::Misaligned)
+        );
     }
 
     #[test]
     fn table_exhaustion_reported() {
         let (mut h, root) = HostTables::new(2);
-        assert_eq!(map(&mut h, root, KVA, 0, PAGE_SIZE, Flags::KERNEL_RW, false), Err(MapError::NoMemory));
+        assert_eq!(
+            map(&mut h, root, KVA, 0, PAGE_SIZE, Flags::KERNEL_RW, false),
+            Err(MapError::NoMemory)
+        );
     }
 
     #[test]
@@ -330,17 +424,33 @@ mod tests {
         assert_ne!(k & UXN, 0, "kernel code never executable at EL0");
         assert_eq!(k & PXN, 0);
         assert_ne!(k & AP_READ_ONLY, 0);
-        let user_rw = Flags { mem: MemType::Normal, writable: true, executable: false, user: true };
+        let user_rw = Flags {
+            mem: MemType::Normal,
+            writable: true,
+            executable: false,
+            user: true,
+        };
         let u = user_rw.bits();
         assert_ne!(u & PXN, 0, "user pages never executable by the kernel");
         assert_ne!(u & UXN, 0);
         assert_ne!(u & NOT_GLOBAL, 0);
         assert_ne!(u & AP_EL0, 0);
-        let user_rx = Flags { writable: false, executable: true, ..user_rw };
+        let user_rx = Flags {
+            writable: false,
+            executable: true,
+            ..user_rw
+        };
         assert_eq!(user_rx.bits() & UXN, 0);
         assert_ne!(user_rx.bits() & PXN, 0);
         assert_eq!((Flags::DEVICE.bits() >> 2) & 7, MAIR_DEVICE);
-        for f in [Flags::KERNEL_RW, Flags::KERNEL_RO, Flags::KERNEL_RX, Flags::DEVICE, user_rw, user_rx] {
+        for f in [
+            Flags::KERNEL_RW,
+            Flags::KERNEL_RO,
+            Flags::KERNEL_RX,
+            Flags::DEVICE,
+            user_rw,
+            user_rx,
+        ] {
             assert_eq!(Flags::from_bits(f.bits()), f);
         }
     }

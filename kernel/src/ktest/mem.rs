@@ -42,7 +42,10 @@ fn frames_never_hand_out_the_kernel_image() -> TestResult {
         check!(frames::is_allocated(pa), "kernel frame {pa:#x} marked free");
         pa += PAGE_SIZE;
     }
-    check_eq!(frames::free(image.text.start), Err(klib::frames::FrameError::Reserved));
+    check_eq!(
+        frames::free(image.text.start),
+        Err(klib::frames::FrameError::Reserved)
+    );
     Ok(())
 }
 ktest!(frames_never_hand_out_the_kernel_image);
@@ -54,7 +57,8 @@ fn frames_zeroed_allocation_is_zero() -> TestResult {
     frames::free(pa).map_err(|e| alloc::format!("{e:?}"))?;
     let pa = frames::alloc_zeroed().ok_or("no frame")?;
     // SAFETY: the frame is ours and mapped in the linear map.
-    let page = unsafe { core::slice::from_raw_parts(phys_to_virt(pa) as *const u64, PAGE_SIZE / 8) };
+    let page =
+        unsafe { core::slice::from_raw_parts(phys_to_virt(pa) as *const u64, PAGE_SIZE / 8) };
     let nonzero = page.iter().filter(|&&w| w != 0).count();
     frames::free(pa).map_err(|e| alloc::format!("{e:?}"))?;
     check_eq!(nonzero, 0);
@@ -82,15 +86,23 @@ const SCRATCH_VA: usize = 0xffff_8000_0000_0000;
 fn paging_map_write_unmap() -> TestResult {
     let pa = frames::alloc_zeroed().ok_or("no frame")?;
     let result = (|| -> TestResult {
-        check!(probe_read(SCRATCH_VA).is_err(), "scratch address mapped before the test");
-        mmu::map_kernel(SCRATCH_VA, pa, PAGE_SIZE, Flags::KERNEL_RW).map_err(|e| alloc::format!("map: {e:?}"))?;
-        check_eq!(mmu::translate_kernel(SCRATCH_VA + 8), Some((pa + 8, Flags::KERNEL_RW)));
+        check!(
+            probe_read(SCRATCH_VA).is_err(),
+            "scratch address mapped before the test"
+        );
+        mmu::map_kernel(SCRATCH_VA, pa, PAGE_SIZE, Flags::KERNEL_RW)
+            .map_err(|e| alloc::format!("map: {e:?}"))?;
+        check_eq!(
+            mmu::translate_kernel(SCRATCH_VA + 8),
+            Some((pa + 8, Flags::KERNEL_RW))
+        );
         // SAFETY: SCRATCH_VA now maps our frame read-write.
         unsafe { core::ptr::write_volatile((SCRATCH_VA + 16) as *mut u64, 0x1234_5678_9abc_def0) };
         // The same bytes are visible through the linear map.
         let via_linear = probe_read(phys_to_virt(pa) + 16).map_err(|f| alloc::format!("{f:?}"))?;
         check_eq!(via_linear, 0x1234_5678_9abc_def0);
-        let unmapped = mmu::unmap_kernel_page(SCRATCH_VA).map_err(|e| alloc::format!("unmap: {e:?}"))?;
+        let unmapped =
+            mmu::unmap_kernel_page(SCRATCH_VA).map_err(|e| alloc::format!("unmap: {e:?}"))?;
         check_eq!(unmapped, Some(pa));
         let fault = probe_read(SCRATCH_VA + 16);
         check!(fault.is_err(), "address still readable after unmap");
@@ -105,11 +117,23 @@ ktest!(paging_map_write_unmap);
 fn paging_kernel_image_is_w_xor_x() -> TestResult {
     let image = crate::mm::layout::KernelImage::get();
     let text = mmu::translate_kernel(phys_to_virt(image.text.start)).ok_or("text unmapped")?;
-    check!(text.1.executable && !text.1.writable, "text flags {:?}", text.1);
+    check!(
+        text.1.executable && !text.1.writable,
+        "text flags {:?}",
+        text.1
+    );
     let ro = mmu::translate_kernel(phys_to_virt(image.rodata.start)).ok_or("rodata unmapped")?;
-    check!(!ro.1.executable && !ro.1.writable, "rodata flags {:?}", ro.1);
+    check!(
+        !ro.1.executable && !ro.1.writable,
+        "rodata flags {:?}",
+        ro.1
+    );
     let data = mmu::translate_kernel(phys_to_virt(image.rodata.end)).ok_or("data unmapped")?;
-    check!(!data.1.executable && data.1.writable, "data flags {:?}", data.1);
+    check!(
+        !data.1.executable && data.1.writable,
+        "data flags {:?}",
+        data.1
+    );
     // Every mapping of the image's pages obeys W^X.
     let mut pa = image.text.start;
     while pa < image.end {

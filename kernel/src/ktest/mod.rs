@@ -63,7 +63,12 @@ macro_rules! check_eq {
         if a != b {
             return Err(alloc::format!(
                 "{} == {} failed: {:?} != {:?} ({}:{})",
-                stringify!($a), stringify!($b), a, b, file!(), line!()
+                stringify!($a),
+                stringify!($b),
+                a,
+                b,
+                file!(),
+                line!()
             ));
         }
     }};
@@ -87,7 +92,9 @@ fn registered() -> &'static [KTest] {
 
 /// Whether the kernel command line asks for `word`.
 pub fn bootarg(word: &str) -> bool {
-    crate::boot::bootargs().split_whitespace().any(|w| w == word)
+    crate::boot::bootargs()
+        .split_whitespace()
+        .any(|w| w == word)
 }
 
 /// Run every registered test, print the summary and exit QEMU.

@@ -22,14 +22,26 @@ fn wait_until(ms: u64, mut done: impl FnMut() -> bool) -> bool {
 }
 
 fn timer_counter_advances_and_ticks_arrive() -> TestResult {
-    check!(timer::frequency() > 1_000_000, "CNTFRQ {} Hz", timer::frequency());
+    check!(
+        timer::frequency() > 1_000_000,
+        "CNTFRQ {} Hz",
+        timer::frequency()
+    );
     let (c0, t0) = (timer::counter(), crate::irq::ticks());
     check!(!cpu::irqs_masked(), "IRQs masked during tests");
     let arrived = wait_until(1000, || crate::irq::ticks() >= t0 + 3);
-    check!(arrived, "no timer interrupts within 1 s (ticks {} -> {})", t0, crate::irq::ticks());
+    check!(
+        arrived,
+        "no timer interrupts within 1 s (ticks {} -> {})",
+        t0,
+        crate::irq::ticks()
+    );
     let elapsed_ns = timer::ticks_to_ns(timer::counter() - c0);
     // Three ticks at TICK_HZ take at least two full periods.
-    check!(elapsed_ns >= 2 * 1_000_000_000 / crate::irq::TICK_HZ, "3 ticks in {elapsed_ns} ns");
+    check!(
+        elapsed_ns >= 2 * 1_000_000_000 / crate::irq::TICK_HZ,
+        "3 ticks in {elapsed_ns} ns"
+    );
     check!(timer::now_ns() > 0);
     Ok(())
 }
@@ -61,7 +73,9 @@ ktest!(console_loopback_round_trip);
 fn exception_kernel_data_abort_caught() -> TestResult {
     // Unmapped in the kernel half (nothing lives at the top of the range)...
     let addr = 0xffff_7f00_0000_0008usize;
-    let fault = probe_read(addr).err().ok_or("read of an unmapped address succeeded")?;
+    let fault = probe_read(addr)
+        .err()
+        .ok_or("read of an unmapped address succeeded")?;
     check_eq!(fault.esr.class(), ec::DATA_ABORT_SAME);
     check_eq!(fault.esr.fault_name(), "translation fault");
     check!(!fault.esr.is_write());

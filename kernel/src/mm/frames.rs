@@ -11,17 +11,23 @@ static FRAMES: Mutex<Option<FrameBitmap<'static>>> = Mutex::new(None);
 /// Set up the allocator over `ram`, never handing out `reserved`.
 /// Returns the range the bitmap itself occupies.
 pub fn init(ram: &[Range], reserved: &[Range]) -> Result<Range, FrameError> {
-    let lo = ram.iter().map(|r| r.start).min().ok_or(FrameError::OutOfRange)?;
-    let hi = ram.iter().map(|r| r.end).max().ok_or(FrameError::OutOfRange)?;
+    let lo = ram
+        .iter()
+        .map(|r| r.start)
+        .min()
+        .ok_or(FrameError::OutOfRange)?;
+    let hi = ram
+        .iter()
+        .map(|r| r.end)
+        .max()
+        .ok_or(FrameError::OutOfRange)?;
     let span = Range::new(lo, hi);
     let frames = span.len().div_ceil(PAGE_SIZE);
     let bytes = FrameBitmap::words_for(frames) * 8;
     let at = find_free(ram, reserved, bytes, PAGE_SIZE).ok_or(FrameError::OutOfRange)?;
     // SAFETY: `at..at+bytes` is RAM that no reserved range covers, mapped
     // read-write by the kernel tables, and used for nothing else from now on.
-    let bits = unsafe {
-        core::slice::from_raw_parts_mut(phys_to_virt(at) as *mut u64, bytes / 8)
-    };
+    let bits = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(at) as *mut u64, bytes / 8) };
     let mut fb = FrameBitmap::new(span, bits);
     for r in ram {
         fb.release(*r);

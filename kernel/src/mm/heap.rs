@@ -19,7 +19,8 @@ pub fn init() -> bool {
     // SAFETY: the frames are ours for good, mapped read-write in the linear
     // map, and the heap is initialised exactly once, here.
     unsafe {
-        HEAP.lock().init(phys_to_virt(pa) as *mut u8, HEAP_PAGES * PAGE_SIZE);
+        HEAP.lock()
+            .init(phys_to_virt(pa) as *mut u8, HEAP_PAGES * PAGE_SIZE);
     }
     true
 }

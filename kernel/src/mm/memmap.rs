@@ -66,7 +66,7 @@ fn read_be_u32(pa: usize) -> u32 {
 
 /// The device tree's physical address and size, if there is one at `pa`.
 fn probe_dtb(pa: usize) -> Option<Range> {
-    if pa == 0 || pa % 8 != 0 || pa >= 1 << 32 || read_be_u32(pa) != FDT_MAGIC {
+    if pa == 0 || !pa.is_multiple_of(8) || pa >= 1 << 32 || read_be_u32(pa) != FDT_MAGIC {
         return None;
     }
     let size = read_be_u32(pa + 4) as usize;
@@ -102,11 +102,14 @@ fn parse_dtb(dtb: Range, map: &mut MemoryMap) -> Result<(), fdt_rs::error::DevTr
                 "#size-cells" => size_cells = prop.u32(0)?,
                 _ => {}
             }
-        } else if (node_name == "memory" || node_name.starts_with("memory@")) && prop_name == "reg" {
+        } else if (node_name == "memory" || node_name.starts_with("memory@")) && prop_name == "reg"
+        {
             let raw = prop.raw();
             let mut at = 0;
             while let Some((base, next)) = cells(raw, at, addr_cells) {
-                let Some((size, next)) = cells(raw, next, size_cells) else { break };
+                let Some((size, next)) = cells(raw, next, size_cells) else {
+                    break;
+                };
                 map.push_ram(Range::new(base, base.saturating_add(size)));
                 at = next;
             }

@@ -15,7 +15,7 @@ pub fn print(out: &mut dyn Write) {
     unsafe { core::arch::asm!("mov {0}, x29", out(reg) fp, options(nomem, nostack)) };
     let _ = writeln!(out, "backtrace:");
     for depth in 0..MAX_FRAMES {
-        if fp == 0 || fp % 16 != 0 || fp < bsp_api::LINEAR_BASE {
+        if fp == 0 || !fp.is_multiple_of(16) || fp < bsp_api::LINEAR_BASE {
             break;
         }
         let (Ok(next), Ok(lr)) = (probe_read(fp), probe_read(fp + 8)) else {

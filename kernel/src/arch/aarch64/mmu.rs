@@ -59,7 +59,15 @@ fn map_range(st: &mut State, start: usize, end: usize, flags: Flags) -> Result<(
     if end <= start {
         return Ok(());
     }
-    paging::map(&mut st.tables, st.root, phys_to_virt(start), start, end - start, flags, true)
+    paging::map(
+        &mut st.tables,
+        st.root,
+        phys_to_virt(start),
+        start,
+        end - start,
+        flags,
+        true,
+    )
 }
 
 /// Build the kernel tables for `ram` and `mmio`, then switch TTBR1 to them.
@@ -75,7 +83,12 @@ pub fn init(ram: &[Range], mmio: &[PhysRange], image: &KernelImage) -> Result<()
         map_range(&mut st, start.max(image.end), end, Flags::KERNEL_RW)?;
     }
     map_range(&mut st, image.text.start, image.text.end, Flags::KERNEL_RX)?;
-    map_range(&mut st, image.rodata.start, image.rodata.end, Flags::KERNEL_RO)?;
+    map_range(
+        &mut st,
+        image.rodata.start,
+        image.rodata.end,
+        Flags::KERNEL_RO,
+    )?;
     map_range(&mut st, image.rodata.end, image.end, Flags::KERNEL_RW)?;
     for m in mmio {
         let (start, end) = (align_down(m.start, PAGE_SIZE), align_up(m.end(), PAGE_SIZE));

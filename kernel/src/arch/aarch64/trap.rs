@@ -78,9 +78,11 @@ fn unexpected(frame: &TrapFrame, origin: &str, vector: Vector) -> ! {
         );
         let _ = write!(out, "{frame}");
     });
-    panic!("unexpected {vector:?} exception from {origin} at {:#x}", frame.elr);
+    panic!(
+        "unexpected {vector:?} exception from {origin} at {:#x}",
+        frame.elr
+    );
 }
-
 
 impl fmt::Display for TrapFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
