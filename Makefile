@@ -7,7 +7,7 @@
 
 BOARD  ?= virt
 BOARDS := virt rpi3 rpi4
-TARGET := aarch64-unknown-none
+TARGET := aarch64-unknown-none-softfloat
 KOUT   := target/$(TARGET)/release
 # QEMU runner and image tool (host build).
 BOOTIMG := target/release/bootimg
@@ -59,16 +59,21 @@ test: test-host test-qemu
 test-host:
 	cargo test
 
-# Every board's suite; then the virt suite again with a deliberately failing
-# test, which the runner must see as a failure (a test of the harness).
+# Every board's suite; then two tests of the harness on virt: a deliberately
+# failing test must be seen as a failure, and a deliberate kernel fault must
+# produce the exception report and a panic backtrace.
 test-qemu: bootimg
 	@set -e; for b in $(BOARDS); do $(MAKE) --no-print-directory build-test BOARD=$$b; done
 	@fail=0; for b in $(BOARDS); do \
 	    $(BOOTIMG) run --board $$b --kernel $$( [ $$b = virt ] && echo target/$$b/kernel-test.elf || echo target/$$b/kernel8-test.img ) \
-	        --timeout $(TEST_TIMEOUT) --log target/$$b/test.log || fail=1; \
+	        --symbols target/$$b/kernel-test.elf --timeout $(TEST_TIMEOUT) --log target/$$b/test.log || fail=1; \
 	done; \
 	$(BOOTIMG) run --board virt --kernel target/virt/kernel-test.elf --timeout $(TEST_TIMEOUT) \
 	    --append ktest.inject_failure --expect-fail --log target/virt/test-inject.log || fail=1; \
+	$(BOOTIMG) run --board virt --kernel target/virt/kernel-test.elf --timeout $(TEST_TIMEOUT) \
+	    --append ktest.crash --expect-crash --require "unexpected Sync exception from EL1" \
+	    --require "FAR 0xffff7e00dead0000" --require "data abort from the same EL" \
+	    --log target/virt/test-crash.log || fail=1; \
 	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; echo "make test: all suites passed"
 
 clippy:

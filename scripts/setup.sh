@@ -68,6 +68,6 @@ if ! command -v rustup >/dev/null 2>&1; then
 fi
 # rust-toolchain.toml names the toolchain, its components and target.
 (cd "$(dirname "$0")/.." && rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install)
-(cd "$(dirname "$0")/.." && rustup target add aarch64-unknown-none >/dev/null)
+(cd "$(dirname "$0")/.." && rustup target add aarch64-unknown-none aarch64-unknown-none-softfloat >/dev/null)
 
 log "ok: $(qemu-system-aarch64 --version | head -n1)"

@@ -13,8 +13,18 @@ usage:
   bootimg objcopy <in.elf> <out.bin>
       Turn the kernel ELF into a flat binary (kernel8.img).
   bootimg run --board <virt|rpi3|rpi4> --kernel <path> [--timeout <secs>]
-              [--expect-fail] [--append <bootargs>] [--log <file>]
+              [--expect-fail | --expect-crash] [--require <text>]...
+              [--append <bootargs>] [--log <file>] [--symbols <elf>]
       Boot a test build under QEMU and judge its test output.
+      --expect-fail   pass only if the suite reports a failed test
+      --expect-crash  pass only if the kernel panics with a backtrace before
+                      the summary and QEMU exits nonzero by itself
+      --require       text that must occur in the log (repeatable)
+      --symbols       ELF with the kernel's symbols, for symbolizing a
+                      backtrace (default: --kernel, if it is an ELF)
+  bootimg symbolize <elf>
+      Copy stdin to stdout, annotating each 0x<16 hex digits> address that
+      lies in a function of <elf> as `0x... <function+0xoffset>`.
   bootimg qemu --board <board> --kernel <path> [--append <bootargs>] [-- <qemu args>...]
       Boot interactively (Ctrl-A X quits, Ctrl-A C toggles the monitor).
   bootimg qemu-cmd --board <board> --kernel <path> [--test] [--append <bootargs>]
@@ -36,6 +46,8 @@ pub enum Command {
     Help,
     /// `bootimg objcopy <in.elf> <out.bin>`.
     Objcopy { input: PathBuf, output: PathBuf },
+    /// `bootimg symbolize <elf>`: annotate addresses on stdin.
+    Symbolize { elf: PathBuf },
     /// `bootimg run ...`.
     Run(RunOptions),
     /// `bootimg qemu ...`: boot interactively, with extra QEMU arguments.
@@ -63,8 +75,14 @@ pub struct RunOptions {
     pub boot: BootOptions,
     pub timeout: Duration,
     pub expect_fail: bool,
+    /// Pass only on a clean crash (panic with backtrace, no summary).
+    pub expect_crash: bool,
+    /// Texts that must all occur in the log.
+    pub require: Vec<String>,
     /// Where to write the full console log.
     pub log: Option<PathBuf>,
+    /// ELF to read symbols from, if not the kernel itself.
+    pub symbols: Option<PathBuf>,
 }
 
 /// A command line that does not make sense; the message says why.
@@ -101,6 +119,10 @@ pub fn parse_args(args: &[String]) -> Result<Command, UsageError> {
                 "objcopy takes exactly two arguments: <in.elf> <out.bin>",
             )),
         },
+        "symbolize" => match rest {
+            [elf] if !elf.starts_with('-') => Ok(Command::Symbolize { elf: elf.into() }),
+            _ => Err(usage("symbolize takes exactly one argument: <elf>")),
+        },
         "run" => {
             let opts = Options::parse(
                 rest,
@@ -111,13 +133,24 @@ pub fn parse_args(args: &[String]) -> Result<Command, UsageError> {
                     "--timeout",
                     "--log",
                     "--expect-fail",
+                    "--expect-crash",
+                    "--require",
+                    "--symbols",
                 ],
             )?;
+            if opts.expect_fail && opts.expect_crash {
+                return Err(usage(
+                    "--expect-fail and --expect-crash cannot be used together",
+                ));
+            }
             Ok(Command::Run(RunOptions {
                 boot: opts.boot()?,
                 timeout: opts.timeout.unwrap_or(DEFAULT_TIMEOUT),
                 expect_fail: opts.expect_fail,
+                expect_crash: opts.expect_crash,
+                require: opts.require,
                 log: opts.log,
+                symbols: opts.symbols,
             }))
         }
         "qemu" => {
@@ -148,7 +181,10 @@ struct Options {
     append: Option<String>,
     timeout: Option<Duration>,
     log: Option<PathBuf>,
+    symbols: Option<PathBuf>,
+    require: Vec<String>,
     expect_fail: bool,
+    expect_crash: bool,
     test: bool,
     /// Arguments after `--`.
     extra: Vec<String>,
@@ -189,7 +225,16 @@ impl Options {
                 "--append" => set_once(&mut opts.append, name, value()?)?,
                 "--timeout" => set_once(&mut opts.timeout, name, parse_timeout(&value()?)?)?,
                 "--log" => set_once(&mut opts.log, name, PathBuf::from(value()?))?,
+                "--symbols" => set_once(&mut opts.symbols, name, PathBuf::from(value()?))?,
+                "--require" => {
+                    let text = value()?;
+                    if text.is_empty() {
+                        return Err(usage("--require needs a non-empty text"));
+                    }
+                    opts.require.push(text);
+                }
                 "--expect-fail" => opts.expect_fail = flag(name, &inline)?,
+                "--expect-crash" => opts.expect_crash = flag(name, &inline)?,
                 "--test" => opts.test = flag(name, &inline)?,
                 _ => return Err(usage(format!("unexpected argument `{arg}`"))),
             }
@@ -265,7 +310,10 @@ mod tests {
                 boot: boot(Board::Virt, "k.elf"),
                 timeout: DEFAULT_TIMEOUT,
                 expect_fail: false,
+                expect_crash: false,
+                require: Vec::new(),
                 log: None,
+                symbols: None,
             }))
         );
     }
@@ -292,8 +340,49 @@ mod tests {
                 boot: expected_boot,
                 timeout: Duration::from_secs(5),
                 expect_fail: true,
+                expect_crash: false,
+                require: Vec::new(),
                 log: Some("out.log".into()),
+                symbols: None,
             }))
+        );
+    }
+
+    #[test]
+    fn run_expecting_a_crash() {
+        let parsed = parse(&[
+            "run",
+            "--board",
+            "rpi3",
+            "--kernel",
+            "kernel8.img",
+            "--expect-crash",
+            "--require",
+            "FAR 0x10",
+            "--symbols=k.elf",
+            "--require=kernel panic",
+        ]);
+        assert_eq!(
+            parsed,
+            Ok(Command::Run(RunOptions {
+                boot: boot(Board::Rpi3, "kernel8.img"),
+                timeout: DEFAULT_TIMEOUT,
+                expect_fail: false,
+                expect_crash: true,
+                require: vec!["FAR 0x10".into(), "kernel panic".into()],
+                log: None,
+                symbols: Some("k.elf".into()),
+            }))
+        );
+    }
+
+    #[test]
+    fn symbolize() {
+        assert_eq!(
+            parse(&["symbolize", "k.elf"]),
+            Ok(Command::Symbolize {
+                elf: "k.elf".into()
+            })
         );
     }
 
@@ -364,6 +453,40 @@ mod tests {
                 "--expect-fail=yes",
             ],
             &["run", "--board", "virt", "--kernel", "k", "stray"],
+            &[
+                "run",
+                "--board",
+                "virt",
+                "--kernel",
+                "k",
+                "--expect-crash",
+                "--expect-fail",
+            ],
+            &["run", "--board", "virt", "--kernel", "k", "--require"],
+            &["run", "--board", "virt", "--kernel", "k", "--require", ""],
+            &[
+                "run",
+                "--board",
+                "virt",
+                "--kernel",
+                "k",
+                "--expect-crash=1",
+            ],
+            &[
+                "run",
+                "--board",
+                "virt",
+                "--kernel",
+                "k",
+                "--symbols",
+                "a",
+                "--symbols",
+                "b",
+            ],
+            &["qemu", "--board", "virt", "--kernel", "k", "--expect-crash"],
+            &["symbolize"],
+            &["symbolize", "a", "b"],
+            &["symbolize", "--help"],
             &["qemu", "--board", "virt", "--kernel", "k", "--timeout", "3"],
             &["qemu-cmd", "--board", "virt", "--kernel", ""],
         ];

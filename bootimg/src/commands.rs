@@ -3,14 +3,17 @@
 
 use std::ffi::OsString;
 use std::io;
+use std::path::Path;
 use std::process::{Command as Process, ExitStatus};
 
+use crate::backtrace::{annotate_stream, code_addresses, symbolize_addresses};
 use crate::cli::{self, BootOptions, Command, RunOptions};
 use crate::objcopy::objcopy_file;
 use crate::qemu::{qemu_args, qemu_program, Mode};
-use crate::runner::{run_captured, tail};
+use crate::runner::{run_captured, tail, RunOutcome};
 use crate::shell;
-use crate::verdict::judge;
+use crate::symbols::{SymbolTable, SymbolsError};
+use crate::verdict::{check_required, judge, judge_crash};
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -39,6 +42,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             EXIT_OK
         }
         Ok(Command::Objcopy { input, output }) => objcopy(&input, &output),
+        Ok(Command::Symbolize { elf }) => symbolize(&elf),
         Ok(Command::Run(opts)) => run(&opts),
         Ok(Command::Qemu { boot, extra }) => qemu(&boot, &extra),
         Ok(Command::QemuCmd { boot, test }) => qemu_cmd(&boot, test),
@@ -50,7 +54,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
 }
 
 /// `bootimg objcopy`.
-fn objcopy(input: &std::path::Path, output: &std::path::Path) -> u8 {
+fn objcopy(input: &Path, output: &Path) -> u8 {
     match objcopy_file(input, output) {
         Ok(image) => {
             println!(
@@ -103,14 +107,40 @@ fn run(opts: &RunOptions) -> u8 {
         }
     }
 
-    let mut verdict = judge(&outcome.log, outcome.exit);
     if outcome.timed_out {
         let secs = opts.timeout.as_secs();
         println!("[runner] {board}: TIMEOUT after {secs}s; last console lines:");
         for line in tail(&outcome.log, TIMEOUT_TAIL_LINES) {
             println!("  | {line}");
         }
-        verdict.reason = format!("timeout after {secs}s");
+    }
+    print_symbolized_backtrace(opts, &outcome.log);
+
+    let success = if opts.expect_crash {
+        crash_verdict(opts, &outcome)
+    } else {
+        suite_verdict(opts, &outcome)
+    };
+    if success && log_ok {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    }
+}
+
+/// Judges a normal or `--expect-fail` run and reports; true if it succeeded.
+fn suite_verdict(opts: &RunOptions, outcome: &RunOutcome) -> bool {
+    let board = opts.boot.board;
+    let mut verdict = judge(&outcome.log, outcome.exit);
+    if outcome.timed_out {
+        verdict.reason = format!("timeout after {}s", opts.timeout.as_secs());
+    }
+    let required = check_required(&outcome.log, &opts.require);
+    if !opts.expect_fail && verdict.pass {
+        if let Err(missing) = &required {
+            verdict.pass = false;
+            verdict.reason = format!("all tests passed, but {missing}");
+        }
     }
     println!(
         "[runner] {board}: {} passed, {} failed, {} skipped — {} ({})",
@@ -120,24 +150,83 @@ fn run(opts: &RunOptions) -> u8 {
         if verdict.pass { "PASS" } else { "FAIL" },
         verdict.reason
     );
+    if !opts.expect_fail {
+        return verdict.pass;
+    }
+    let expected = verdict.is_expected_failure();
+    match (expected, &required) {
+        (false, _) => println!(
+            "[runner] {board}: expected the suite to report a failed test and QEMU to exit nonzero"
+        ),
+        (true, Err(missing)) => println!("[runner] {board}: failed as expected, but {missing}"),
+        (true, Ok(())) => println!("[runner] {board}: failure detected as expected"),
+    }
+    expected && required.is_ok()
+}
 
-    let success = if opts.expect_fail {
-        let expected = verdict.is_expected_failure();
-        if expected {
-            println!("[runner] {board}: failure detected as expected");
-        } else {
-            println!(
-                "[runner] {board}: expected the suite to report a failed test and QEMU to exit nonzero"
-            );
+/// Judges an `--expect-crash` run and reports; true if the kernel crashed
+/// as it should.
+fn crash_verdict(opts: &RunOptions, outcome: &RunOutcome) -> bool {
+    let board = opts.boot.board;
+    match judge_crash(&outcome.log, outcome.exit, &opts.require) {
+        Ok(()) => {
+            println!("[runner] {board}: crash detected as expected");
+            true
         }
-        expected
-    } else {
-        verdict.pass
+        Err(reason) => {
+            println!("[runner] {board}: FAIL (expected a crash: {reason})");
+            false
+        }
+    }
+}
+
+/// Prints the backtrace frames and `ELR` address in `log`, if any, as
+/// `function+0xoffset`, with the symbols of `--symbols` or else of the kernel
+/// (skipped quietly when the kernel is not an ELF file with symbols).
+fn print_symbolized_backtrace(opts: &RunOptions, log: &str) {
+    let addresses = code_addresses(log);
+    if addresses.is_empty() {
+        return;
+    }
+    let board = opts.boot.board;
+    let (path, explicit) = match &opts.symbols {
+        Some(path) => (path, true),
+        None => (&opts.boot.kernel, false),
     };
-    if success && log_ok {
-        EXIT_OK
-    } else {
-        EXIT_FAIL
+    let symbols = match SymbolTable::read(path) {
+        Ok(symbols) => symbols,
+        Err(SymbolsError::NotElf | SymbolsError::NoSymbols) if !explicit => return,
+        Err(err) => {
+            println!(
+                "[runner] {board}: cannot symbolize the backtrace with {}: {err}",
+                path.display()
+            );
+            return;
+        }
+    };
+    println!("[runner] symbolized backtrace:");
+    for line in symbolize_addresses(&addresses, &symbols) {
+        println!("{line}");
+    }
+}
+
+/// `bootimg symbolize`: annotate the addresses on stdin.
+fn symbolize(elf: &Path) -> u8 {
+    let symbols = match SymbolTable::read(elf) {
+        Ok(symbols) => symbols,
+        Err(err) => {
+            eprintln!("bootimg: symbolize {}: {err}", elf.display());
+            return EXIT_FAIL;
+        }
+    };
+    match annotate_stream(&symbols, io::stdin().lock(), io::stdout().lock()) {
+        Ok(()) => EXIT_OK,
+        // The reader went away (say, `| head`): not our failure.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(err) => {
+            eprintln!("bootimg: symbolize: {err}");
+            EXIT_FAIL
+        }
     }
 }
 

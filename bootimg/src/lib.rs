@@ -1,10 +1,12 @@
 //! Host-side tooling for the kernel: turns the kernel ELF into the flat image
 //! the Raspberry Pi firmware loads, builds QEMU command lines for each board,
-//! and runs a test build of the kernel under QEMU, judging its console output.
+//! and runs a test build of the kernel under QEMU, judging its console output
+//! and symbolizing any backtrace in it.
 //!
 //! The `bootimg` binary is a thin wrapper around [`commands::main`]; the
 //! pieces are public so the tests can exercise them directly.
 
+pub mod backtrace;
 pub mod board;
 pub mod cli;
 pub mod commands;
@@ -12,9 +14,11 @@ pub mod objcopy;
 pub mod qemu;
 pub mod runner;
 pub mod shell;
+pub mod symbols;
 pub mod verdict;
 
 pub use board::Board;
 pub use objcopy::{elf_to_flat, FlatImage, ObjcopyError};
 pub use qemu::{qemu_args, Mode};
-pub use verdict::{judge, Verdict};
+pub use symbols::{SymbolTable, SymbolsError};
+pub use verdict::{judge, judge_crash, Verdict};

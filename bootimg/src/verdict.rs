@@ -1,6 +1,9 @@
 //! Judging a test boot: reads the kernel's console log (`test <name> ... ok`
 //! lines and the `N passed, N failed[, N skipped]` summary) and QEMU's exit
-//! status, and decides whether the run passed.
+//! status, and decides whether the run passed; or, for `--expect-crash`,
+//! whether the kernel crashed the way it should.
+
+use crate::backtrace::parse_frame_line;
 
 /// The outcome of one test, as printed by the kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +173,71 @@ fn failure_reason(summary: Option<Summary>, lines: Summary, exit: Option<i32>) -
     None
 }
 
+/// Checks that every text in `required` occurs somewhere in `log`; the error
+/// names the ones that do not.
+pub fn check_required(log: &str, required: &[String]) -> Result<(), String> {
+    let missing: Vec<String> = required
+        .iter()
+        .filter(|text| !log.contains(text.as_str()))
+        .map(|text| format!("{text:?}"))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "required text not in the log: {}",
+            missing.join(", ")
+        ))
+    }
+}
+
+/// Judges a boot that should crash (`--expect-crash`) from its console `log`
+/// and QEMU's `exit` status (`None` when QEMU was killed).
+///
+/// It passes only if QEMU exited by itself with a nonzero status, the log has
+/// a `*** kernel panic` line and a `backtrace:` line followed by a frame line
+/// (`#0  0x...`), the suite did not reach its summary line, and every
+/// `required` text occurs in the log. The error names everything missing.
+pub fn judge_crash(log: &str, exit: Option<i32>, required: &[String]) -> Result<(), String> {
+    let mut problems = Vec::new();
+    match exit {
+        None => problems.push("QEMU did not exit by itself (timeout or signal)".to_string()),
+        Some(0) => problems.push("QEMU exit status was 0".to_string()),
+        Some(_) => {}
+    }
+    let lines: Vec<&str> = log.lines().collect();
+    if !lines.iter().any(|line| line.contains("*** kernel panic")) {
+        problems.push("no `*** kernel panic` line".to_string());
+    }
+    let backtraces: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].trim() == "backtrace:")
+        .collect();
+    let has_frames = |&i: &usize| {
+        lines
+            .get(i + 1)
+            .is_some_and(|next| parse_frame_line(next).is_some())
+    };
+    if backtraces.is_empty() {
+        problems.push("no `backtrace:` line".to_string());
+    } else if !backtraces.iter().any(has_frames) {
+        problems.push("no frame line (`#0  0x...`) after `backtrace:`".to_string());
+    }
+    if let Some(summary) = lines.iter().rev().find_map(|line| parse_summary_line(line)) {
+        problems.push(format!(
+            "the suite ran to its summary ({} passed, {} failed)",
+            summary.passed, summary.failed
+        ));
+    }
+    if let Err(missing) = check_required(log, required) {
+        problems.push(missing);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,5 +386,97 @@ test b ... FAILED
         assert_eq!(parse_summary_line("3 passed, 0 failed, 1 ignored"), None);
         assert_eq!(parse_summary_line("two words: 3 passed, 0 failed"), None);
         assert_eq!(parse_summary_line("99999999999 passed, 0 failed"), None);
+    }
+
+    const CRASH: &str = "\
+test kernel::ktest::mem::frames_zeroed_allocation_is_zero ... ok
+
+*** unexpected Sync exception from EL1
+ESR 0x96000004: data abort from the same EL (EC 0x25), translation fault at level 0, read
+ELR 0xffff00004020397c  FAR 0xffff7e00dead0000  SPSR 0x60000245
+SP_EL0 0x0000000000000000
+
+*** kernel panic at kernel/src/arch/aarch64/trap.rs:81:5: unexpected Sync exception from EL1 at 0xffff00004020397c
+backtrace:
+  #0  0xffff000040209a54
+  #1  0xffff000040205844
+";
+
+    fn strings(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn crash_log_is_an_expected_crash() {
+        assert_eq!(judge_crash(CRASH, Some(101), &[]), Ok(()));
+        let crlf = CRASH.replace('\n', "\r\n");
+        assert_eq!(judge_crash(&crlf, Some(101), &[]), Ok(()));
+        let required = strings(&[
+            "unexpected Sync exception from EL1",
+            "FAR 0xffff7e00dead0000",
+        ]);
+        assert_eq!(judge_crash(CRASH, Some(101), &required), Ok(()));
+    }
+
+    #[test]
+    fn crash_needs_qemu_to_exit_nonzero_by_itself() {
+        let err = judge_crash(CRASH, None, &[]).unwrap_err();
+        assert!(err.contains("did not exit by itself"), "{err}");
+        let err = judge_crash(CRASH, Some(0), &[]).unwrap_err();
+        assert_eq!(err, "QEMU exit status was 0");
+    }
+
+    #[test]
+    fn crash_needs_a_panic_line() {
+        let log = CRASH.replace("*** kernel panic", "*** kernel oops");
+        let err = judge_crash(&log, Some(101), &[]).unwrap_err();
+        assert_eq!(err, "no `*** kernel panic` line");
+    }
+
+    #[test]
+    fn crash_needs_a_backtrace_with_frames() {
+        let (before, _) = CRASH.split_once("backtrace:").unwrap();
+        let err = judge_crash(before, Some(101), &[]).unwrap_err();
+        assert_eq!(err, "no `backtrace:` line");
+        let log = format!("{before}backtrace:\n  <unreadable frame at 0x10>\n");
+        let err = judge_crash(&log, Some(101), &[]).unwrap_err();
+        assert!(err.contains("no frame line"), "{err}");
+        let log = format!("{before}backtrace:\n");
+        assert!(judge_crash(&log, Some(101), &[]).is_err());
+    }
+
+    #[test]
+    fn crash_must_not_reach_the_summary() {
+        let log = format!("{CRASH}1 passed, 0 failed\n");
+        let err = judge_crash(&log, Some(101), &[]).unwrap_err();
+        assert!(
+            err.contains("ran to its summary (1 passed, 0 failed)"),
+            "{err}"
+        );
+        let err = judge_crash(GOOD, Some(0), &[]).unwrap_err();
+        for missing in ["exit status was 0", "kernel panic", "backtrace", "summary"] {
+            assert!(err.contains(missing), "{missing}: {err}");
+        }
+    }
+
+    #[test]
+    fn crash_needs_every_required_text() {
+        let required = strings(&["FAR 0xffff7e00dead0000", "FAR 0x1234", "nowhere"]);
+        let err = judge_crash(CRASH, Some(101), &required).unwrap_err();
+        assert_eq!(
+            err,
+            r#"required text not in the log: "FAR 0x1234", "nowhere""#
+        );
+    }
+
+    #[test]
+    fn required_texts() {
+        assert_eq!(check_required(GOOD, &[]), Ok(()));
+        assert_eq!(
+            check_required(GOOD, &strings(&["sched::yield ... ok"])),
+            Ok(())
+        );
+        let err = check_required(GOOD, &strings(&["mm::alloc", "x\"y"])).unwrap_err();
+        assert_eq!(err, r#"required text not in the log: "x\"y""#);
     }
 }

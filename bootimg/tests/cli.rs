@@ -2,6 +2,7 @@
 //! `BOOTIMG_QEMU`) standing in for the real one.
 
 use std::fs;
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -124,6 +125,27 @@ echo 'test mm::alloc ... ok'
 echo 'test sched::yield ... FAILED'
 echo '1 passed, 1 failed'
 exit 1"#;
+
+/// A kernel that takes an unexpected data abort in the middle of its suite,
+/// reports it, panics with a backtrace and exits QEMU with status 101.
+const CRASHING_SUITE: &str = r#"
+printf 'test mm::alloc ... ok\r\n'
+printf '\r\n*** unexpected Sync exception from EL1\r\n'
+printf 'ESR 0x96000004: data abort from the same EL (EC 0x25), translation fault at level 0, read\r\n'
+printf 'ELR 0xffff00004020397c  FAR 0xffff7e00dead0000  SPSR 0x60000245\r\n'
+printf 'SP_EL0 0x0000000000000000\r\n\r\n'
+printf '*** kernel panic at kernel/src/arch/aarch64/trap.rs:81:5: unexpected Sync exception from EL1\r\n'
+printf 'backtrace:\r\n'
+printf '  #0  0xffff000040209a54\r\n'
+printf '  #1  0xffff000040205844\r\n'
+exit 101"#;
+
+/// `run` with `--expect-crash --append ktest.crash` and `extra`.
+fn crash_args<'a>(kernel: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = run_args(kernel, &["--expect-crash", "--append", "ktest.crash"]);
+    args.extend_from_slice(extra);
+    args
+}
 
 #[test]
 fn passing_suite_passes() {
@@ -249,6 +271,220 @@ exit 1"#,
 }
 
 #[test]
+fn crash_is_what_expect_crash_wants() {
+    let scratch = Scratch::new("crash");
+    let qemu = scratch.fake_qemu(CRASHING_SUITE);
+    let kernel = scratch.kernel();
+    let (output, _) = bootimg(
+        &qemu,
+        &crash_args(
+            &kernel,
+            &[
+                "--require",
+                "unexpected Sync exception from EL1",
+                "--require=FAR 0xffff7e00dead0000",
+            ],
+        ),
+    );
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        out.ends_with("[runner] virt: crash detected as expected\n"),
+        "{out}"
+    );
+    // The kernel is not an ELF file: nothing to symbolize with, quietly.
+    assert!(!out.contains("symbolized"), "{out}");
+    let args = scratch.recorded_args();
+    assert_eq!(args[args.len() - 2..], ["-append", "ktest.crash"]);
+}
+
+#[test]
+fn crash_without_a_backtrace_fails_expect_crash() {
+    let scratch = Scratch::new("crash-no-backtrace");
+    let script = CRASHING_SUITE
+        .lines()
+        .filter(|line| !line.contains("backtrace:") && !line.contains("  #"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let qemu = scratch.fake_qemu(&script);
+    let kernel = scratch.kernel();
+    let (output, _) = bootimg(&qemu, &crash_args(&kernel, &[]));
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("[runner] virt: FAIL (expected a crash: no `backtrace:` line)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn hung_kernel_fails_expect_crash() {
+    let scratch = Scratch::new("crash-timeout");
+    let script = CRASHING_SUITE.replace("exit 101", "exec sleep 600");
+    let qemu = scratch.fake_qemu(&script);
+    let kernel = scratch.kernel();
+    let (output, elapsed) = bootimg(&qemu, &crash_args(&kernel, &["--timeout", "1"]));
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    assert!(out.contains("[runner] virt: TIMEOUT after 1s"), "{out}");
+    assert!(
+        out.contains("FAIL (expected a crash: QEMU did not exit by itself"),
+        "{out}"
+    );
+}
+
+#[test]
+fn passing_suite_fails_expect_crash() {
+    let scratch = Scratch::new("crash-pass");
+    let qemu = scratch.fake_qemu(PASSING_SUITE);
+    let kernel = scratch.kernel();
+    let (output, _) = bootimg(&qemu, &crash_args(&kernel, &[]));
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(
+            "FAIL (expected a crash: QEMU exit status was 0; no `*** kernel panic` line; \
+             no `backtrace:` line; the suite ran to its summary (2 passed, 0 failed))"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn missing_required_text_fails_expect_crash() {
+    let scratch = Scratch::new("crash-require");
+    let qemu = scratch.fake_qemu(CRASHING_SUITE);
+    let kernel = scratch.kernel();
+    let (output, _) = bootimg(
+        &qemu,
+        &crash_args(
+            &kernel,
+            &[
+                "--require",
+                "FAR 0xffff7e00dead0000",
+                "--require",
+                "FAR 0x1234",
+            ],
+        ),
+    );
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(r#"FAIL (expected a crash: required text not in the log: "FAR 0x1234")"#),
+        "{out}"
+    );
+}
+
+#[test]
+fn required_text_on_a_normal_run() {
+    let scratch = Scratch::new("require");
+    let qemu = scratch.fake_qemu(PASSING_SUITE);
+    let kernel = scratch.kernel();
+    let (output, _) = bootimg(&qemu, &run_args(&kernel, &["--require", "sched::yield"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+
+    let (output, _) = bootimg(&qemu, &run_args(&kernel, &["--require", "sched::sleep"]));
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(
+            r#"2 passed, 0 failed, 1 skipped — FAIL (all tests passed, but required text not in the log: "sched::sleep")"#
+        ),
+        "{out}"
+    );
+
+    let qemu = scratch.fake_qemu(FAILING_SUITE);
+    let (output, _) = bootimg(
+        &qemu,
+        &run_args(&kernel, &["--expect-fail", "--require", "nowhere"]),
+    );
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("failed as expected, but required text not in the log"),
+        "{out}"
+    );
+}
+
+/// A function of the `bootimg` binary itself (an ELF with symbols) and an
+/// address inside it, formatted as the kernel prints addresses.
+fn some_function_of_bootimg() -> (String, String) {
+    let symbols = bootimg::SymbolTable::read(Path::new(env!("CARGO_BIN_EXE_bootimg"))).unwrap();
+    let function = symbols
+        .symbols()
+        .iter()
+        .find(|symbol| symbol.name.starts_with("bootimg::") && symbol.size > 8)
+        .expect("no bootimg function in the binary's symbol table");
+    let addr = function.start + 4;
+    let location = symbols.lookup(addr).unwrap().to_string();
+    (format!("{addr:#018x}"), location)
+}
+
+#[test]
+fn crash_backtrace_is_symbolized() {
+    let scratch = Scratch::new("crash-symbols");
+    let (addr, location) = some_function_of_bootimg();
+    let script = CRASHING_SUITE.replace("0xffff000040205844", &addr);
+    let qemu = scratch.fake_qemu(&script);
+    let kernel = scratch.kernel();
+    let symbols = env!("CARGO_BIN_EXE_bootimg");
+    let (output, _) = bootimg(&qemu, &crash_args(&kernel, &["--symbols", symbols]));
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains(&format!(
+            "[runner] symbolized backtrace:\n\
+             \x20 ELR 0xffff00004020397c  ??\n\
+             \x20 #0  0xffff000040209a54  ??\n\
+             \x20 #1  {addr}  {location}\n\
+             [runner] virt: crash detected as expected\n"
+        )),
+        "{out}"
+    );
+
+    // An unreadable --symbols file is reported, but does not fail the run.
+    let missing = scratch.path("missing.elf");
+    let (output, _) = bootimg(
+        &qemu,
+        &crash_args(&kernel, &["--symbols", missing.to_str().unwrap()]),
+    );
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("[runner] virt: cannot symbolize the backtrace with"),
+        "{out}"
+    );
+}
+
+#[test]
+fn symbolize_annotates_stdin() {
+    let (addr, location) = some_function_of_bootimg();
+    let input = format!("  #1  {addr}\r\nFAR 0xffff7e00dead0000\nno newline {addr}");
+    let mut child = {
+        let _guard = SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        Command::new(env!("CARGO_BIN_EXE_bootimg"))
+            .args(["symbolize", env!("CARGO_BIN_EXE_bootimg")])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "  #1  {addr} <{location}>\r\nFAR 0xffff7e00dead0000\nno newline {addr} <{location}>"
+        )
+    );
+}
+
+#[test]
 fn log_file_and_bootargs() {
     let scratch = Scratch::new("log");
     let qemu = scratch.fake_qemu(PASSING_SUITE);
@@ -306,6 +542,16 @@ fn usage_errors_exit_2() {
         &["run", "--board", "virt"],
         &["run", "--board", "pi5", "--kernel", "k"],
         &["run", "--board", "virt", "--kernel", "k", "--timeout", "x"],
+        &[
+            "run",
+            "--board",
+            "virt",
+            "--kernel",
+            "k",
+            "--expect-crash",
+            "--expect-fail",
+        ],
+        &["symbolize"],
         &["objcopy", "only-one"],
     ] {
         let (output, _) = bootimg(&qemu, args);

@@ -9,16 +9,21 @@ static OUTPUT: Mutex<()> = Mutex::new(());
 
 struct Raw;
 
+/// Send `bytes` to the UART, turning `\n` into `\r\n` as a terminal expects.
+fn put(bytes: &[u8]) {
+    let console = crate::board().console();
+    let mut rest = bytes;
+    while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+        console.write_bytes(&rest[..nl]);
+        console.write_bytes(b"\r\n");
+        rest = &rest[nl + 1..];
+    }
+    console.write_bytes(rest);
+}
+
 impl Write for Raw {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let console = crate::board().console();
-        let mut rest = s.as_bytes();
-        while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
-            console.write_bytes(&rest[..nl]);
-            console.write_bytes(b"\r\n");
-            rest = &rest[nl + 1..];
-        }
-        console.write_bytes(rest);
+        put(s.as_bytes());
         Ok(())
     }
 }
@@ -28,6 +33,13 @@ pub fn _print(args: fmt::Arguments) {
     let _irq = crate::arch::cpu::IrqGuard::new();
     let _lock = OUTPUT.lock();
     let _ = Raw.write_fmt(args);
+}
+
+/// Write bytes that need not be UTF-8 (user output).
+pub fn write_raw(bytes: &[u8]) {
+    let _irq = crate::arch::cpu::IrqGuard::new();
+    let _lock = OUTPUT.lock();
+    put(bytes);
 }
 
 /// Write without waiting for the console lock (panics, fault reports):

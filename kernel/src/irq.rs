@@ -17,8 +17,10 @@ pub fn handle() {
         if irq == board.timer_irq() {
             crate::arch::timer::rearm();
             TICKS.fetch_add(1, Ordering::Relaxed);
+            crate::task::sched::on_tick();
         } else if irq == board.console().irq() {
             crate::console::on_rx_interrupt();
+            crate::task::sched::on_console_input();
         } else {
             SPURIOUS.fetch_add(1, Ordering::Relaxed);
             intc.disable(irq);

@@ -21,6 +21,8 @@ pub mod irq;
 #[cfg(feature = "ktest")]
 pub mod ktest;
 pub mod mm;
+pub mod syscall;
+pub mod task;
 mod panic;
 
 /// How many reserved ranges a board may declare.

@@ -1,9 +1,19 @@
-//! The system-call ABI shared by the kernel and user space.
+//! The system-call ABI shared by the kernel and user space: the calling
+//! convention, the call numbers ([`sys`]), the one error enum every kernel
+//! interface reports with ([`Error`]: no sentinel values, ever), and the
+//! `#[repr(C)]` structures that cross the boundary.
 //!
-//! Grows with the process and IPC issues (syscall numbers, message layout).
-//! For now it holds the one error enum every kernel interface reports with:
-//! no sentinel values, ever.
+//! # Calling convention
+//! `svc #0` with the call number in `x8` and up to six arguments in
+//! `x0`..`x5`. On return `x0` holds 0 on success or an [`Error`] code, and
+//! `x1`..`x3` hold the results. All other registers are preserved.
 #![cfg_attr(not(test), no_std)]
+
+pub mod layout;
+pub mod process;
+pub mod sys;
+
+pub use process::{ArgSlice, ExitStatus, FaultKind, ProcessInfo, SpawnRequest, SysInfo};
 
 /// Every error a kernel interface can return. The discriminant is the value
 /// passed in the error register; 0 means success and is never an error.

@@ -3,9 +3,16 @@
 //!
 //! - [`frames`]: the physical frame allocator's bitmap and range arithmetic.
 //! - [`paging`]: AArch64 translation-table descriptors and a table walker.
+//! - [`elf`]: validating static AArch64 executables before loading.
+//! - [`cpio`]: reading the initial program archive.
 //! - [`esr`]: decoding of the Exception Syndrome Register for fault reports.
 #![cfg_attr(not(test), no_std)]
 
+#[cfg(any(test, feature = "alloc"))]
+extern crate alloc;
+
+pub mod cpio;
+pub mod elf;
 pub mod esr;
 pub mod frames;
 pub mod paging;

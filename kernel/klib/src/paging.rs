@@ -282,6 +282,40 @@ pub fn unmap_page(
     }
 }
 
+/// Free a whole tree of tables rooted at `root`: `leaf` is called with the
+/// physical address of every mapped 4 KiB page (level-3 entry) and `table`
+/// with every table, the root last. Block mappings are not expected in
+/// trees that are destroyed (user address spaces) and are skipped.
+pub fn destroy(
+    t: &mut dyn TableAccess,
+    root: usize,
+    leaf: &mut dyn FnMut(usize),
+    table: &mut dyn FnMut(usize),
+) {
+    fn walk(
+        t: &mut dyn TableAccess,
+        pa: usize,
+        level: usize,
+        leaf: &mut dyn FnMut(usize),
+        table: &mut dyn FnMut(usize),
+    ) {
+        for i in 0..ENTRIES {
+            let e = read(t, pa, i);
+            if e & VALID == 0 {
+                continue;
+            }
+            let next = (e & ADDR_MASK) as usize;
+            if level == 3 {
+                leaf(next);
+            } else if e & TABLE_OR_PAGE != 0 {
+                walk(t, next, level + 1, leaf, table);
+            }
+        }
+        table(pa);
+    }
+    walk(t, root, 0, leaf, table);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,6 +441,24 @@ mod tests {
             ),
             Err(MapError::Misaligned)
         );
+    }
+
+    #[test]
+    fn destroy_visits_every_page_and_table_once() {
+        let (mut h, root) = HostTables::new(64);
+        let user = Flags { mem: MemType::Normal, writable: true, executable: false, user: true };
+        map(&mut h, root, 0x40_0000, 0x9000_0000, 3 * PAGE_SIZE, user, false).unwrap();
+        map(&mut h, root, 0x7fff_ffff_0000, 0x9100_0000, PAGE_SIZE, user, false).unwrap();
+        let tables_before = h.tables.len();
+        let (mut leaves, mut tables) = (Vec::new(), Vec::new());
+        destroy(&mut h, root, &mut |pa| leaves.push(pa), &mut |pa| tables.push(pa));
+        leaves.sort();
+        assert_eq!(leaves, [0x9000_0000, 0x9000_1000, 0x9000_2000, 0x9100_0000]);
+        assert_eq!(tables.len(), tables_before);
+        assert_eq!(*tables.last().unwrap(), root);
+        tables.sort();
+        tables.dedup();
+        assert_eq!(tables.len(), tables_before);
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! The in-kernel test suite, built with the `ktest` feature and run at boot.
 //!
 //! Tests register themselves with [`ktest!`](crate::ktest) into the `.ktests`
-//! linker section; [`run_all`] runs them in link order, prints
-//! `test NAME ... ok|FAILED` per test and `N passed, N failed` at the end,
-//! checks that free frames and heap usage are back at their starting values
-//! (the leak check), and exits QEMU with status 0 only if nothing failed.
+//! linker section; [`run_all`] runs them in link order, printing
+//! `test NAME ... ok|FAILED` per test. Then, if the boot archive holds the
+//! user test program `utest`, it runs it as the first process; `utest`
+//! prints its own test lines and reports its counts with the
+//! `ktest_report` system call. Last come the leak check (free frames, heap
+//! bytes and process slots back at their starting values) and the summary
+//! `N passed, N failed`; QEMU exits with status 0 only if nothing failed.
 
 use crate::arch::semihosting;
 use crate::mm::{frames, heap};
@@ -119,14 +122,47 @@ pub fn run_all() -> ! {
         let result = (t.run)();
         record(t.name, result);
     }
+    if let Some(result) = run_user_suite() {
+        record("ktest::user_suite_exit", result);
+    }
     let leak = leak_check(frames_before, heap_before);
     record("ktest::leak_check", leak);
+    let (user_passed, user_failed) = *USER_COUNTS.lock();
+    passed += user_passed as usize;
+    failed += user_failed as usize;
     println!("{passed} passed, {failed} failed");
     semihosting::exit(if failed == 0 { 0 } else { 1 })
 }
 
+/// Counts the user suite reported with `ktest_report`.
+static USER_COUNTS: spin::Mutex<(u64, u64)> = spin::Mutex::new((0, 0));
+
+/// The `ktest_report(passed, failed)` system call.
+pub fn user_report(passed: u64, failed: u64) -> crate::syscall::Ret {
+    *USER_COUNTS.lock() = (passed, failed);
+    crate::syscall::ok0()
+}
+
+/// Run `utest` from the boot archive (if present) until every process is
+/// gone; `Err` if it did not exit cleanly.
+fn run_user_suite() -> Option<TestResult> {
+    use crate::task::{initrd, sched};
+    initrd::find("utest").ok().flatten()?;
+    let args: [&[u8]; 1] = [b"utest"];
+    let pid = match sched::spawn(0, "utest", &args) {
+        Ok(pid) => pid,
+        Err(e) => return Some(Err(alloc::format!("spawning utest: {e}"))),
+    };
+    sched::run_until(|| sched::count() == 0);
+    Some(match sched::last_kernel_child() {
+        Some((p, abi::ExitStatus::Exited(0))) if p == pid => Ok(()),
+        other => Err(alloc::format!("utest ended with {other:?}")),
+    })
+}
+
 fn leak_check(frames_before: usize, heap_before: usize) -> TestResult {
     let (frames_after, heap_after) = (frames::free_count(), heap::used());
+    check_eq!(crate::task::sched::count(), 0);
     check!(
         frames_after == frames_before,
         "free frames {frames_before} before the suite, {frames_after} after"

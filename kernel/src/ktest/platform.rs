@@ -81,7 +81,7 @@ fn exception_kernel_data_abort_caught() -> TestResult {
     check!(!fault.esr.is_write());
     check_eq!(fault.far, addr);
     crate::println!("    caught: {} FAR {:#x}", fault.esr, fault.far);
-    // ...and the null page: TTBR0 walks are disabled in the kernel.
+    // ...and the null page: TTBR0 holds the empty table in the kernel.
     let null = probe_read(0).err().ok_or("read of address 0 succeeded")?;
     check_eq!(null.esr.class(), ec::DATA_ABORT_SAME);
     check_eq!(null.far, 0);

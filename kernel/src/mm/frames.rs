@@ -78,6 +78,11 @@ pub fn free_count() -> usize {
     with(|fb| fb.free_frames()).unwrap_or(0)
 }
 
+/// Frames managed (RAM span), free or not.
+pub fn total_count() -> usize {
+    with(|fb| fb.total_frames()).unwrap_or(0)
+}
+
 /// Whether `pa` is allocated or reserved.
 pub fn is_allocated(pa: usize) -> bool {
     with(|fb| fb.is_allocated(pa)).unwrap_or(true)

@@ -5,8 +5,9 @@
 //!
 //! Built once at boot from a small pool of frames inside the kernel image
 //! (so the tables are reachable through the boot map), then switched to
-//! through an identity-mapped trampoline. Afterwards TTBR0 walks are
-//! disabled until user address spaces exist, so a stray low address faults.
+//! through an identity-mapped trampoline. Afterwards TTBR0 holds either the
+//! running process's tables or [`EMPTY_TTBR0`], an empty table, so a stray
+//! low address always faults.
 
 use crate::mm::layout::KernelImage;
 use bsp_api::{phys_to_virt, virt_to_phys, PhysRange};
@@ -54,6 +55,55 @@ struct State {
 }
 
 static KERNEL_TABLES: Mutex<Option<State>> = Mutex::new(None);
+
+#[repr(C, align(4096))]
+struct EmptyTable([u64; ENTRIES]);
+
+/// An all-invalid level-0 table: TTBR0 when no process runs (ASID 0).
+static EMPTY_TABLE: EmptyTable = EmptyTable([0; ENTRIES]);
+
+/// The TTBR0 value that maps nothing.
+pub fn empty_ttbr0() -> u64 {
+    virt_to_phys(&raw const EMPTY_TABLE as usize) as u64
+}
+
+/// Switch the user half to `ttbr0` (a process's tables and ASID, or
+/// [`empty_ttbr0`]). ASID-tagged TLB entries make a flush unnecessary.
+pub fn set_ttbr0(ttbr0: u64) {
+    // SAFETY: TTBR0 only maps user space, which the kernel reaches only
+    // through the fault-checked user-copy routines.
+    unsafe { core::arch::asm!("msr ttbr0_el1, {0}", "isb", in(reg) ttbr0, options(nostack)) };
+}
+
+/// Invalidate every TLB entry tagged with `asid` (before it is reused).
+pub fn flush_tlb_asid(asid: u16) {
+    // SAFETY: TLB maintenance; no memory is accessed.
+    unsafe {
+        core::arch::asm!(
+            "dsb ishst",
+            "tlbi aside1is, {0}",
+            "dsb ish",
+            "isb",
+            in(reg) (asid as u64) << 48,
+            options(nostack)
+        );
+    }
+}
+
+/// Invalidate the TLB entry for user page `va` in address space `asid`.
+pub fn flush_tlb_user_page(va: usize, asid: u16) {
+    // SAFETY: TLB maintenance; no memory is accessed.
+    unsafe {
+        core::arch::asm!(
+            "dsb ishst",
+            "tlbi vae1is, {0}",
+            "dsb ish",
+            "isb",
+            in(reg) ((asid as u64) << 48) | ((va as u64 >> 12) & 0xfff_ffff_ffff),
+            options(nostack)
+        );
+    }
+}
 
 fn map_range(st: &mut State, start: usize, end: usize, flags: Flags) -> Result<(), MapError> {
     if end <= start {
@@ -162,8 +212,8 @@ extern "C" {
     fn __switch_ttbr1_phys(root: usize);
 }
 
-/// Load a new TTBR1 through the identity-mapped trampoline, then disable
-/// TTBR0 walks (TCR_EL1.EPD0).
+/// Load a new TTBR1 through the identity-mapped trampoline, then point
+/// TTBR0 at the empty table (the boot identity map is gone from then on).
 ///
 /// # Safety
 /// `root` must map at least the kernel image, stack and MMIO in use at the
@@ -172,19 +222,17 @@ unsafe fn switch_ttbr1(root: usize) {
     let trampoline_phys = virt_to_phys(__switch_ttbr1_phys as *const () as usize);
     // SAFETY: TTBR0 still holds the boot identity map, so the trampoline is
     // executable at its physical address; it returns to our (upper-half)
-    // link register. Afterwards EPD0 stops walks through TTBR0.
+    // link register.
     unsafe {
         let f: extern "C" fn(usize) = core::mem::transmute(trampoline_phys);
         f(root);
         core::arch::asm!(
-            "mrs {t}, tcr_el1",
-            "orr {t}, {t}, #(1 << 7)",
-            "msr tcr_el1, {t}",
+            "msr ttbr0_el1, {t}",
             "isb",
             "tlbi vmalle1",
             "dsb nsh",
             "isb",
-            t = out(reg) _,
+            t = in(reg) empty_ttbr0(),
             options(nostack)
         );
     }

@@ -3,6 +3,7 @@
 //! CPU control, semihosting, and frame-pointer backtraces.
 
 pub mod backtrace;
+pub mod context;
 pub mod cpu;
 pub mod fault;
 pub mod mmu;

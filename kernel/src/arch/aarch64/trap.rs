@@ -5,7 +5,8 @@
 use super::fault;
 use aarch64_cpu::registers::{ESR_EL1, FAR_EL1};
 use core::fmt;
-use klib::esr::Esr;
+use abi::FaultKind;
+use klib::esr::{ec, Esr};
 use tock_registers::interfaces::Readable;
 
 /// Registers saved on exception entry (layout shared with vectors.s).
@@ -48,7 +49,15 @@ fn describe_kind(kind: u64) -> (&'static str, Vector) {
 extern "C" fn exception_dispatch(frame: &mut TrapFrame, kind: u64) {
     let (origin, vector) = describe_kind(kind);
     match (kind / 4, vector) {
-        (1 | 2, Vector::Irq) => crate::irq::handle(),
+        (1, Vector::Irq) => crate::irq::handle(),
+        (2, Vector::Irq) => {
+            crate::irq::handle();
+            crate::task::sched::preempt_if_needed();
+        }
+        (2, Vector::Sync) => {
+            user_sync(frame);
+            crate::task::sched::preempt_if_needed();
+        }
         (1, Vector::Sync) => {
             let esr = ESR_EL1.get();
             let far = FAR_EL1.get();
@@ -62,6 +71,42 @@ extern "C" fn exception_dispatch(frame: &mut TrapFrame, kind: u64) {
             unexpected(frame, origin, vector)
         }
         _ => unexpected(frame, origin, vector),
+    }
+}
+
+/// A synchronous exception from EL0: a system call, or a fault that ends
+/// the process (reported on one console line).
+fn user_sync(frame: &mut TrapFrame) {
+    let esr = Esr(ESR_EL1.get());
+    if esr.class() == ec::SVC64 && esr.imm16() == 0 {
+        crate::syscall::dispatch(frame);
+        return;
+    }
+    let far = FAR_EL1.get() as usize;
+    let kind = classify_user_fault(esr, far);
+    crate::println!(
+        "[fault] pid {} ({}): {} - {} ELR {:#x} FAR {:#x}",
+        crate::task::sched::current_pid(),
+        crate::task::sched::current_name().as_str(),
+        kind.name(),
+        esr,
+        frame.elr,
+        far
+    );
+    crate::task::sched::exit_current(abi::ExitStatus::Faulted(kind));
+}
+
+fn classify_user_fault(esr: Esr, far: usize) -> FaultKind {
+    use abi::layout::{PAGE_SIZE, STACK_SIZE, STACK_TOP};
+    let guard = STACK_TOP - STACK_SIZE - PAGE_SIZE..STACK_TOP - STACK_SIZE;
+    match esr.class() {
+        ec::DATA_ABORT_LOWER | ec::INSN_ABORT_LOWER if guard.contains(&far) => FaultKind::StackOverflow,
+        ec::DATA_ABORT_LOWER | ec::INSN_ABORT_LOWER => FaultKind::BadAccess,
+        ec::PC_ALIGNMENT => FaultKind::PcAlignment,
+        ec::SP_ALIGNMENT => FaultKind::SpAlignment,
+        ec::UNKNOWN | ec::ILLEGAL_STATE => FaultKind::UndefinedInstruction,
+        ec::SVC64 | ec::HVC64 | ec::SYSREG => FaultKind::BadSyscall,
+        _ => FaultKind::Other,
     }
 }
 

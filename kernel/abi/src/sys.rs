@@ -1,0 +1,40 @@
+//! System call numbers (`x8` at `svc #0`). See `docs/syscalls.md`.
+
+/// `exit(code: i32) -> !`
+pub const EXIT: u64 = 0;
+/// `spawn(req: *const SpawnRequest) -> pid`
+pub const SPAWN: u64 = 1;
+/// `wait(pid, flags) -> (kind, value, detail)`: see [`crate::ExitStatus`].
+pub const WAIT: u64 = 2;
+/// `kill(pid)`
+pub const KILL: u64 = 3;
+/// `yield()`
+pub const YIELD: u64 = 4;
+/// `sleep(ns)`
+pub const SLEEP: u64 = 5;
+/// `clock() -> ns` (monotonic, since boot)
+pub const CLOCK: u64 = 6;
+/// `debug_write(ptr, len)`: bytes to the console
+pub const DEBUG_WRITE: u64 = 7;
+/// `mem_map(addr, len, prot) -> addr`: anonymous zeroed pages
+pub const MEM_MAP: u64 = 8;
+/// `mem_unmap(addr, len)`
+pub const MEM_UNMAP: u64 = 9;
+/// `process_info(pid, out: *mut ProcessInfo, out_len)`; pid 0 = self
+pub const PROCESS_INFO: u64 = 10;
+/// `sys_info(out: *mut SysInfo, out_len)`
+pub const SYS_INFO: u64 = 11;
+/// `console_read(ptr, len) -> n`: at least one byte of console input,
+/// sleeping until some arrives
+pub const CONSOLE_READ: u64 = 12;
+/// `ktest_report(passed, failed)`: only in kernel test builds, where the
+/// user test suite hands its counts to the kernel's summary line.
+pub const KTEST_REPORT: u64 = 0xf000;
+
+/// `wait` flag: return `WouldBlock` instead of sleeping if the child runs.
+pub const WAIT_NOHANG: u64 = 1;
+
+/// `mem_map` protection bits.
+pub const PROT_READ: u64 = 1;
+pub const PROT_WRITE: u64 = 2;
+pub const PROT_EXEC: u64 = 4;

@@ -1,0 +1,54 @@
+//! System-call dispatch: decode `x8` and the arguments from the trap frame,
+//! run the call, and write the error code and results back (calling
+//! convention in `abi`). One small file per family of calls.
+
+mod console;
+mod memory;
+mod process;
+mod time;
+
+use crate::arch::trap::TrapFrame;
+use abi::{sys, Error};
+
+/// Up to three result registers.
+pub type Ret = Result<[u64; 3], Error>;
+
+pub fn ok0() -> Ret {
+    Ok([0; 3])
+}
+
+pub fn ok1(v: u64) -> Ret {
+    Ok([v, 0, 0])
+}
+
+/// Run the system call described by `frame` and store its results there.
+pub fn dispatch(frame: &mut TrapFrame) {
+    let a = [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5]];
+    let result = match frame.x[8] {
+        sys::EXIT => process::exit(a[0]),
+        sys::SPAWN => process::spawn(a[0]),
+        sys::WAIT => process::wait(a[0], a[1]),
+        sys::KILL => process::kill(a[0]),
+        sys::YIELD => process::yield_now(),
+        sys::SLEEP => time::sleep(a[0]),
+        sys::CLOCK => time::clock(),
+        sys::DEBUG_WRITE => console::debug_write(a[0], a[1]),
+        sys::CONSOLE_READ => console::read(a[0], a[1]),
+        sys::MEM_MAP => memory::map(a[0], a[1], a[2]),
+        sys::MEM_UNMAP => memory::unmap(a[0], a[1]),
+        sys::PROCESS_INFO => process::info(a[0], a[1], a[2]),
+        sys::SYS_INFO => process::sys_info(a[0], a[1]),
+        #[cfg(feature = "ktest")]
+        sys::KTEST_REPORT => crate::ktest::user_report(a[0], a[1]),
+        _ => Err(Error::Unsupported),
+    };
+    match result {
+        Ok([r1, r2, r3]) => {
+            frame.x[0] = 0;
+            frame.x[1] = r1;
+            frame.x[2] = r2;
+            frame.x[3] = r3;
+        }
+        Err(e) => frame.x[0] = e.code() as u64,
+    }
+}

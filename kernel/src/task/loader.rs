@@ -1,0 +1,67 @@
+//! Building a new process image: validate the ELF (klib::elf), map its
+//! segments with their permissions, map the stack above a guard page, and
+//! lay out the arguments on the stack. Any error frees everything made so
+//! far (the address space's Drop).
+
+use crate::mm::addrspace::{Access, AddressSpace};
+use abi::layout::{PAGE_SIZE, STACK_SIZE, STACK_TOP, USER_END, USER_MIN};
+use abi::{ArgSlice, Error};
+use klib::elf::{self, ElfError};
+
+/// A loaded image, ready to run.
+pub struct Image {
+    pub aspace: AddressSpace,
+    pub entry: usize,
+    pub sp: usize,
+    pub argc: usize,
+    pub argv: usize,
+}
+
+fn elf_error(e: ElfError) -> Error {
+    match e {
+        ElfError::TooLarge => Error::QuotaExceeded,
+        _ => Error::InvalidArgument,
+    }
+}
+
+/// Load `file` into a fresh address space of `quota` pages, with `args`
+/// placed on the stack.
+pub fn load(file: &[u8], args: &[&[u8]], quota: usize) -> Result<Image, Error> {
+    let exe = elf::parse(file, USER_MIN, STACK_TOP - STACK_SIZE - PAGE_SIZE, quota * PAGE_SIZE).map_err(elf_error)?;
+    let mut aspace = AddressSpace::new(quota)?;
+    for seg in exe.segments() {
+        let (lo, hi) = seg.pages();
+        let access = if seg.executable {
+            Access::ReadExecute
+        } else if seg.writable {
+            Access::ReadWrite
+        } else {
+            Access::ReadOnly
+        };
+        aspace.map_zeroed(lo, hi - lo, access)?;
+        aspace.write(seg.vaddr, &file[seg.offset..seg.offset + seg.file_size])?;
+    }
+    let stack_base = STACK_TOP - STACK_SIZE;
+    debug_assert!(STACK_TOP <= USER_END);
+    aspace.map_zeroed(stack_base, STACK_SIZE, Access::ReadWrite)?;
+
+    // Strings at the top, then the ArgSlice array, 16-byte aligned.
+    let strings: usize = args.iter().map(|a| a.len()).sum();
+    let array = args.len() * core::mem::size_of::<ArgSlice>();
+    if strings + array + 64 > STACK_SIZE / 2 {
+        return Err(Error::InvalidArgument);
+    }
+    let mut at = STACK_TOP - strings;
+    let argv = (at - array) & !15;
+    for (i, a) in args.iter().enumerate() {
+        aspace.write(at, a)?;
+        let slice = ArgSlice { ptr: at as u64, len: a.len() as u64 };
+        // SAFETY: viewing a plain-data ABI struct as bytes.
+        let bytes = unsafe {
+            core::slice::from_raw_parts(&slice as *const ArgSlice as *const u8, core::mem::size_of::<ArgSlice>())
+        };
+        aspace.write(argv + i * core::mem::size_of::<ArgSlice>(), bytes)?;
+        at += a.len();
+    }
+    Ok(Image { aspace, entry: exe.entry, sp: argv, argc: args.len(), argv })
+}

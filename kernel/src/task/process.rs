@@ -1,0 +1,106 @@
+//! The process record: identity, state, address space, kernel stack, saved
+//! contexts, and quota usage.
+
+use crate::arch::context::{Context, FpState};
+use crate::arch::trap::TrapFrame;
+use crate::mm::addrspace::AddressSpace;
+use crate::mm::frames;
+use abi::{Error, ExitStatus};
+use bsp_api::phys_to_virt;
+use klib::PAGE_SIZE;
+
+pub type Pid = u32;
+
+/// Pages in each process's kernel stack.
+pub const KSTACK_PAGES: usize = 4;
+
+/// Why a process is not runnable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Block {
+    /// Until the counter reaches this value.
+    Sleep { until: u64 },
+    /// Until this child exits.
+    Child(Pid),
+    /// Until console input arrives.
+    Console,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Runnable,
+    Running,
+    Blocked(Block),
+    /// Exited; waiting for the parent to collect the status.
+    Zombie(ExitStatus),
+}
+
+/// A process's kernel stack: contiguous frames from the frame allocator.
+pub struct KernelStack {
+    base_pa: usize,
+}
+
+impl KernelStack {
+    pub fn new() -> Result<Self, Error> {
+        let base_pa = frames::alloc_contiguous(KSTACK_PAGES, 1).ok_or(Error::OutOfMemory)?;
+        Ok(Self { base_pa })
+    }
+
+    /// The (exclusive) top of the stack, a kernel virtual address.
+    pub fn top(&self) -> usize {
+        phys_to_virt(self.base_pa) + KSTACK_PAGES * PAGE_SIZE
+    }
+}
+
+impl Drop for KernelStack {
+    fn drop(&mut self) {
+        let _ = frames::free_contiguous(self.base_pa, KSTACK_PAGES);
+    }
+}
+
+/// Bounded process name (the program name).
+#[derive(Clone, Copy, Debug)]
+pub struct Name {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl Name {
+    pub fn new(s: &str) -> Self {
+        let mut bytes = [0; 32];
+        let len = s.len().min(32);
+        bytes[..len].copy_from_slice(&s.as_bytes()[..len]);
+        Self { bytes, len }
+    }
+
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("?")
+    }
+
+    pub fn raw(&self) -> ([u8; 32], usize) {
+        (self.bytes, self.len)
+    }
+}
+
+pub struct Process {
+    pub pid: Pid,
+    pub name: Name,
+    /// 0: started by the kernel, or orphaned.
+    pub parent: Pid,
+    pub state: State,
+    /// Dropped (every page freed) the moment the process exits.
+    pub aspace: Option<AddressSpace>,
+    pub kstack: KernelStack,
+    pub context: Context,
+    pub fp: FpState,
+    /// Children not yet collected by `wait`, and the limit.
+    pub children: usize,
+    pub children_quota: usize,
+}
+
+impl Process {
+    /// The trap frame at the top of the kernel stack: the user registers
+    /// whenever the process is in the kernel.
+    pub fn user_frame(&self) -> *mut TrapFrame {
+        (self.kstack.top() - core::mem::size_of::<TrapFrame>()) as *mut TrapFrame
+    }
+}

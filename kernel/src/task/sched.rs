@@ -1,0 +1,420 @@
+//! The process table and the scheduler: a fixed table of [`MAX_PROCS`]
+//! processes, round-robin preemptive scheduling driven by the timer tick,
+//! blocking (sleep, wait, console input) without busy-waiting, and the idle
+//! loop (`wfi`) when nothing can run.
+//!
+//! Single core, and kernel code runs with IRQs masked, so the table lock is
+//! never contended: it is taken with `try_lock` and a failure is a kernel bug.
+//! The lock is always released before switching contexts.
+
+use super::initrd;
+use super::loader;
+use super::process::{Block, KernelStack, Name, Pid, Process, State};
+use crate::arch::context::{self, Context, FpState};
+use crate::arch::cpu::{self, IrqGuard};
+use crate::arch::mmu;
+use crate::arch::timer;
+use crate::arch::trap::TrapFrame;
+use abi::process::state as pstate;
+use abi::{Error, ExitStatus, ProcessInfo};
+use alloc::boxed::Box;
+use core::sync::atomic::{AtomicBool, Ordering};
+use spin::{Mutex, MutexGuard};
+
+/// Size of the process table (the most processes alive at once, zombies
+/// included).
+pub const MAX_PROCS: usize = 64;
+/// Default memory quota: pages of user memory and page tables.
+pub const DEFAULT_PAGE_QUOTA: usize = 4096;
+/// Default quota of children not yet collected by `wait`.
+pub const DEFAULT_CHILDREN_QUOTA: usize = 16;
+
+struct Table {
+    slots: [Option<Box<Process>>; MAX_PROCS],
+    /// Slot of the running process; `None` while the idle loop runs.
+    current: Option<usize>,
+    next_pid: Pid,
+    /// The boot context, which becomes the idle loop.
+    idle: Context,
+    /// How the last process started by the kernel (parent 0) ended.
+    last_kernel_child: Option<(Pid, ExitStatus)>,
+}
+
+static TABLE: Mutex<Table> = Mutex::new(Table {
+    slots: [const { None }; MAX_PROCS],
+    current: None,
+    next_pid: 1,
+    idle: Context::zeroed(),
+    last_kernel_child: None,
+});
+
+static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
+
+fn table() -> MutexGuard<'static, Table> {
+    TABLE.try_lock().expect("process table lock re-entered")
+}
+
+impl Table {
+    fn slot_of(&self, pid: Pid) -> Option<usize> {
+        self.slots.iter().position(|s| s.as_ref().is_some_and(|p| p.pid == pid))
+    }
+
+    fn proc(&mut self, slot: usize) -> &mut Process {
+        self.slots[slot].as_mut().expect("slot in use")
+    }
+
+    fn current_pid(&self) -> Pid {
+        self.current.and_then(|i| self.slots[i].as_ref()).map_or(0, |p| p.pid)
+    }
+
+    /// The next runnable slot after the current one, round robin.
+    fn pick(&self) -> Option<usize> {
+        let start = self.current.map_or(0, |i| i + 1);
+        (0..MAX_PROCS)
+            .map(|k| (start + k) % MAX_PROCS)
+            .find(|&i| self.slots[i].as_ref().is_some_and(|p| p.state == State::Runnable))
+    }
+
+    /// Free zombies nobody will collect (parent gone or the kernel).
+    fn reap_orphans(&mut self) {
+        for i in 0..MAX_PROCS {
+            if Some(i) == self.current {
+                continue;
+            }
+            if let Some(p) = &self.slots[i] {
+                if p.parent == 0 && matches!(p.state, State::Zombie(_)) {
+                    self.slots[i] = None;
+                }
+            }
+        }
+    }
+
+    /// Make `pid`'s children orphans (zombies among them are reaped on the
+    /// next schedule).
+    fn orphan_children_of(&mut self, pid: Pid) {
+        for p in self.slots.iter_mut().flatten() {
+            if p.parent == pid {
+                p.parent = 0;
+            }
+        }
+    }
+
+    /// End the process in `slot`: free its memory now, record the status,
+    /// wake a waiting parent. The caller switches TTBR0 away first if it is
+    /// the running process.
+    fn terminate(&mut self, slot: usize, status: ExitStatus) {
+        let p = self.proc(slot);
+        let (pid, parent) = (p.pid, p.parent);
+        p.aspace = None;
+        p.state = State::Zombie(status);
+        self.orphan_children_of(pid);
+        if parent == 0 {
+            self.last_kernel_child = Some((pid, status));
+        } else if let Some(ps) = self.slot_of(parent) {
+            let par = self.proc(ps);
+            if par.state == State::Blocked(Block::Child(pid)) {
+                par.state = State::Runnable;
+            }
+        }
+    }
+}
+
+/// Switch to the next runnable process (or the idle loop), consuming the
+/// table guard. Returns when the caller's context runs again.
+fn schedule(mut t: MutexGuard<'static, Table>) {
+    t.reap_orphans();
+    let prev = t.current;
+    if let Some(i) = prev {
+        let p = t.proc(i);
+        if p.state == State::Running {
+            p.state = State::Runnable;
+        }
+    }
+    let next = t.pick();
+    if next == prev {
+        if let Some(i) = next {
+            t.proc(i).state = State::Running;
+        }
+        return;
+    }
+    let from: *mut Context = match prev {
+        Some(i) => {
+            let p = t.proc(i);
+            p.fp.save();
+            &mut p.context
+        }
+        None => &mut t.idle,
+    };
+    let (to, ttbr0): (*const Context, u64) = match next {
+        Some(i) => {
+            let p = t.proc(i);
+            p.state = State::Running;
+            p.fp.restore();
+            let ttbr0 = p.aspace.as_ref().map_or(mmu::empty_ttbr0(), |a| a.ttbr0());
+            (&p.context, ttbr0)
+        }
+        None => (&t.idle, mmu::empty_ttbr0()),
+    };
+    t.current = next;
+    drop(t);
+    mmu::set_ttbr0(ttbr0);
+    // SAFETY: both contexts live in the table (boxed processes or the idle
+    // context) and are not freed while suspended: a process record is only
+    // freed once it is a zombie that is not running.
+    unsafe { context::switch(from, to) };
+}
+
+/// Start program `name` from the initial archive as a child of `parent`
+/// (0 = the kernel), with `args` as its argv.
+pub fn spawn(parent: Pid, name: &str, args: &[&[u8]]) -> Result<Pid, Error> {
+    {
+        let mut t = table();
+        if parent != 0 {
+            let ps = t.slot_of(parent).ok_or(Error::NotFound)?;
+            let p = t.proc(ps);
+            if p.children >= p.children_quota {
+                return Err(Error::QuotaExceeded);
+            }
+        }
+        if t.slots.iter().all(|s| s.is_some()) {
+            t.reap_orphans();
+            if t.slots.iter().all(|s| s.is_some()) {
+                return Err(Error::OutOfMemory);
+            }
+        }
+    }
+    let file = initrd::find(name).map_err(|_| Error::IoError)?.ok_or(Error::NotFound)?;
+    let image = loader::load(file, args, DEFAULT_PAGE_QUOTA)?;
+    let kstack = KernelStack::new()?;
+
+    let mut t = table();
+    let slot = t.slots.iter().position(|s| s.is_none()).ok_or(Error::OutOfMemory)?;
+    let pid = t.next_pid;
+    t.next_pid = t.next_pid.wrapping_add(1).max(1);
+    let mut p = Box::new(Process {
+        pid,
+        name: Name::new(name),
+        parent,
+        state: State::Runnable,
+        aspace: Some(image.aspace),
+        kstack,
+        context: Context::default(),
+        fp: FpState::default(),
+        children: 0,
+        children_quota: DEFAULT_CHILDREN_QUOTA,
+    });
+    let frame = p.user_frame();
+    let mut regs = TrapFrame { x: [0; 31], sp_el0: image.sp as u64, elr: image.entry as u64, spsr: 0 };
+    regs.x[0] = image.argc as u64;
+    regs.x[1] = image.argv as u64;
+    // SAFETY: `frame` is the top of the new, unused kernel stack.
+    unsafe { frame.write(regs) };
+    p.context = Context::new_user(frame);
+    t.slots[slot] = Some(p);
+    if parent != 0 {
+        if let Some(ps) = t.slot_of(parent) {
+            t.proc(ps).children += 1;
+        }
+    }
+    Ok(pid)
+}
+
+/// The running process's pid (0 in the kernel's own context).
+pub fn current_pid() -> Pid {
+    table().current_pid()
+}
+
+/// End the running process with `status`. Everything it owns is freed
+/// before this returns control to anyone else.
+pub fn exit_current(status: ExitStatus) -> ! {
+    let mut t = table();
+    let slot = t.current.expect("exit outside a process");
+    mmu::set_ttbr0(mmu::empty_ttbr0());
+    t.terminate(slot, status);
+    schedule(t);
+    unreachable!("a zombie was scheduled");
+}
+
+/// Collect child `pid`'s exit status, sleeping until it exits unless
+/// `nohang`.
+pub fn wait(pid: Pid, nohang: bool) -> Result<ExitStatus, Error> {
+    loop {
+        let mut t = table();
+        let me = t.current.ok_or(Error::InvalidArgument)?;
+        let my_pid = t.proc(me).pid;
+        let cs = t.slot_of(pid).filter(|&c| t.slots[c].as_ref().is_some_and(|p| p.parent == my_pid));
+        let cs = cs.ok_or(Error::NotFound)?;
+        if let State::Zombie(status) = t.proc(cs).state {
+            t.slots[cs] = None;
+            t.proc(me).children -= 1;
+            return Ok(status);
+        }
+        if nohang {
+            return Err(Error::WouldBlock);
+        }
+        t.proc(me).state = State::Blocked(Block::Child(pid));
+        schedule(t);
+    }
+}
+
+/// Kill `pid`, which must be a descendant of the caller.
+pub fn kill(pid: Pid) -> Result<(), Error> {
+    let mut t = table();
+    let me = t.current_pid();
+    let target = t.slot_of(pid).ok_or(Error::NotFound)?;
+    // Walk up from the target to see whether the caller is an ancestor.
+    let mut ancestor = t.proc(target).parent;
+    let mut hops = 0;
+    while ancestor != me && ancestor != 0 && hops < MAX_PROCS {
+        ancestor = t.slot_of(ancestor).map_or(0, |s| t.slots[s].as_ref().map_or(0, |p| p.parent));
+        hops += 1;
+    }
+    if pid == me {
+        drop(t);
+        exit_current(ExitStatus::Killed);
+    }
+    if ancestor != me || me == 0 {
+        return Err(Error::AccessDenied);
+    }
+    if matches!(t.proc(target).state, State::Zombie(_)) {
+        return Ok(());
+    }
+    t.terminate(target, ExitStatus::Killed);
+    Ok(())
+}
+
+/// Give up the CPU to another runnable process, if any.
+pub fn yield_now() {
+    let t = table();
+    if t.current.is_some() {
+        schedule(t);
+    }
+}
+
+/// Sleep for at least `ns` nanoseconds.
+pub fn sleep(ns: u64) {
+    let until = timer::counter().saturating_add(timer::ns_to_ticks(ns));
+    let mut t = table();
+    let Some(me) = t.current else { return };
+    if ns == 0 {
+        schedule(t);
+        return;
+    }
+    t.proc(me).state = State::Blocked(Block::Sleep { until });
+    schedule(t);
+}
+
+/// Sleep until console input arrives (the caller re-checks).
+pub fn wait_for_console() {
+    let mut t = table();
+    let Some(me) = t.current else { return };
+    t.proc(me).state = State::Blocked(Block::Console);
+    schedule(t);
+}
+
+/// Timer interrupt: wake sleepers whose time has come; ask for a
+/// reschedule at the end of the time slice.
+pub fn on_tick() {
+    let Some(mut t) = TABLE.try_lock() else { return };
+    let now = timer::counter();
+    for p in t.slots.iter_mut().flatten() {
+        if let State::Blocked(Block::Sleep { until }) = p.state {
+            if until <= now {
+                p.state = State::Runnable;
+            }
+        }
+    }
+    if t.current.is_some() {
+        NEED_RESCHED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Console input arrived: wake every reader.
+pub fn on_console_input() {
+    let Some(mut t) = TABLE.try_lock() else { return };
+    for p in t.slots.iter_mut().flatten() {
+        if p.state == State::Blocked(Block::Console) {
+            p.state = State::Runnable;
+        }
+    }
+}
+
+/// Called on the way back to user mode: switch if the time slice is over.
+pub fn preempt_if_needed() {
+    if NEED_RESCHED.swap(false, Ordering::Relaxed) {
+        yield_now();
+    }
+}
+
+/// Run processes, idling with `wfi` when none can run, until `done()`.
+/// Called from the kernel's own (boot) context.
+pub fn run_until(mut done: impl FnMut() -> bool) {
+    loop {
+        let irq = IrqGuard::new();
+        if done() {
+            return;
+        }
+        let t = table();
+        if t.pick().is_some() {
+            schedule(t);
+        } else {
+            drop(t);
+            // `wfi` wakes on a pending interrupt even while masked; the
+            // interrupt is taken when `irq` unmasks below.
+            cpu::wait_for_interrupt();
+        }
+        drop(irq);
+    }
+}
+
+/// Processes in the table, zombies included.
+pub fn count() -> usize {
+    table().slots.iter().flatten().count()
+}
+
+/// How the last process started by the kernel ended, if it has.
+pub fn last_kernel_child() -> Option<(Pid, ExitStatus)> {
+    table().last_kernel_child
+}
+
+/// Identity and quota usage of `pid` (0 = the caller).
+pub fn info(pid: Pid) -> Result<ProcessInfo, Error> {
+    let mut t = table();
+    let pid = if pid == 0 { t.current_pid() } else { pid };
+    let slot = t.slot_of(pid).ok_or(Error::NotFound)?;
+    let p = t.proc(slot);
+    let (name, name_len) = p.name.raw();
+    let (pages_used, pages_quota) = p.aspace.as_ref().map_or((0, 0), |a| (a.pages_charged(), a.quota()));
+    Ok(ProcessInfo {
+        pid: p.pid,
+        parent: p.parent,
+        state: match p.state {
+            State::Runnable => pstate::RUNNABLE,
+            State::Running => pstate::RUNNING,
+            State::Blocked(_) => pstate::BLOCKED,
+            State::Zombie(_) => pstate::ZOMBIE,
+        },
+        name_len: name_len as u32,
+        name,
+        pages_used: pages_used as u64,
+        pages_quota: pages_quota as u64,
+        children_used: p.children as u64,
+        children_quota: p.children_quota as u64,
+    })
+}
+
+/// The running process's name ("kernel" in the kernel's own context).
+pub fn current_name() -> Name {
+    let t = table();
+    t.current.and_then(|i| t.slots[i].as_ref()).map_or(Name::new("kernel"), |p| p.name)
+}
+
+/// Run `f` on the running process's address space.
+pub fn with_current_aspace<R>(
+    f: impl FnOnce(&mut crate::mm::addrspace::AddressSpace) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let mut t = table();
+    let slot = t.current.ok_or(Error::InvalidArgument)?;
+    let aspace = t.proc(slot).aspace.as_mut().ok_or(Error::InvalidArgument)?;
+    f(aspace)
+}
