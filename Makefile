@@ -7,8 +7,14 @@
 
 BOARD  ?= virt
 BOARDS := virt rpi3 rpi4
+# The kernel is built without FP/SIMD; user programs with it.
 TARGET := aarch64-unknown-none-softfloat
+USER_TARGET := aarch64-unknown-none
 KOUT   := target/$(TARGET)/release
+UOUT   := target/$(USER_TARGET)/release
+# Programs packed into the kernel's boot archive.
+USER_PROGRAMS := init hello utest spin fpspin crashme
+INITRD_DIR := $(CURDIR)/target/initrd
 # QEMU runner and image tool (host build).
 BOOTIMG := target/release/bootimg
 TEST_TIMEOUT ?= 120
@@ -20,7 +26,7 @@ endif
 # The kernel file QEMU boots: the ELF on virt, the flat kernel8.img on a Pi.
 kernel_file = $(if $(filter virt,$(1)),target/$(1)/kernel$(2).elf,target/$(1)/kernel8$(2).img)
 
-.PHONY: all setup build build-test qemu test test-host test-qemu clippy fmt fmt-fix doc gdb bootimg FORCE
+.PHONY: all setup build build-test qemu test test-host test-qemu clippy fmt fmt-fix doc gdb bootimg user FORCE
 all: build
 
 setup:
@@ -29,19 +35,25 @@ setup:
 bootimg:
 	cargo build --release -q -p bootimg
 
+# User programs, collected into the directory the kernel's build.rs packs.
+user:
+	cargo build --release -q -p userprogs --target $(USER_TARGET)
+	mkdir -p $(INITRD_DIR)
+	cp $(addprefix $(UOUT)/,$(USER_PROGRAMS)) $(INITRD_DIR)/
+
 # $(1) = board, $(2) = "" or "-test", $(3) = extra cargo flags
 define build_kernel
-	cargo build --release -q -p board-$(1) --target $(TARGET) $(3)
+	KERNEL_INITRD_DIR=$(INITRD_DIR) cargo build --release -q -p board-$(1) --target $(TARGET) $(3)
 	mkdir -p target/$(1)
 	cp $(KOUT)/kernel-$(1) target/$(1)/kernel$(2).elf
 	$(if $(filter virt,$(1)),,$(BOOTIMG) objcopy target/$(1)/kernel$(2).elf target/$(1)/kernel8$(2).img >/dev/null)
 endef
 
-build: bootimg
+build: bootimg user
 	$(call build_kernel,$(BOARD),,)
 	@echo "built $(call kernel_file,$(BOARD),)"
 
-build-test: bootimg
+build-test: bootimg user
 	$(call build_kernel,$(BOARD),-test,--features ktest)
 
 qemu: FORCE
@@ -78,7 +90,8 @@ test-qemu: bootimg
 
 clippy:
 	cargo clippy --all-targets -- -D warnings
-	cargo clippy --target $(TARGET) -p kernel -p bsp-api -p bsp-drivers -p board-virt -p board-rpi3 -p board-rpi4 -p rt -- -D warnings
+	cargo clippy --target $(TARGET) -p kernel -p bsp-api -p bsp-drivers -p board-virt -p board-rpi3 -p board-rpi4 -- -D warnings
+	cargo clippy --target $(USER_TARGET) -p rt -p userprogs -- -D warnings
 	cargo clippy --target $(TARGET) -p kernel --features ktest -- -D warnings
 
 fmt:

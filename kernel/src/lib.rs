@@ -21,9 +21,9 @@ pub mod irq;
 #[cfg(feature = "ktest")]
 pub mod ktest;
 pub mod mm;
+mod panic;
 pub mod syscall;
 pub mod task;
-mod panic;
 
 /// How many reserved ranges a board may declare.
 pub const BOARD_RESERVED_MAX: usize = 4;

@@ -47,9 +47,17 @@ pub enum FaultKind {
 impl FaultKind {
     pub fn from_code(code: u64) -> Option<FaultKind> {
         use FaultKind::*;
-        [BadAccess, StackOverflow, UndefinedInstruction, PcAlignment, SpAlignment, BadSyscall, Other]
-            .into_iter()
-            .find(|k| *k as u64 == code)
+        [
+            BadAccess,
+            StackOverflow,
+            UndefinedInstruction,
+            PcAlignment,
+            SpAlignment,
+            BadSyscall,
+            Other,
+        ]
+        .into_iter()
+        .find(|k| *k as u64 == code)
     }
 
     pub const fn name(self) -> &'static str {

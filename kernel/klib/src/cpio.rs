@@ -36,7 +36,11 @@ pub struct Archive<'a> {
 
 impl<'a> Archive<'a> {
     pub fn new(data: &'a [u8]) -> Self {
-        Self { data, at: 0, done: data.is_empty() }
+        Self {
+            data,
+            at: 0,
+            done: data.is_empty(),
+        }
     }
 
     /// Find a file by name.
@@ -52,7 +56,9 @@ impl<'a> Archive<'a> {
 
     fn next_entry(&mut self) -> Result<Option<Entry<'a>>, CpioError> {
         let d = self.data;
-        let h = d.get(self.at..self.at + HEADER).ok_or(CpioError::Truncated)?;
+        let h = d
+            .get(self.at..self.at + HEADER)
+            .ok_or(CpioError::Truncated)?;
         if &h[0..6] != b"070701" && &h[0..6] != b"070702" {
             return Err(CpioError::BadMagic);
         }
@@ -62,10 +68,14 @@ impl<'a> Archive<'a> {
             return Err(CpioError::BadHeader);
         }
         let name_start = self.at + HEADER;
-        let name_bytes = d.get(name_start..name_start + name_size - 1).ok_or(CpioError::Truncated)?;
+        let name_bytes = d
+            .get(name_start..name_start + name_size - 1)
+            .ok_or(CpioError::Truncated)?;
         let name = core::str::from_utf8(name_bytes).map_err(|_| CpioError::BadHeader)?;
         let data_start = pad4(name_start + name_size);
-        let data_end = data_start.checked_add(file_size).ok_or(CpioError::BadHeader)?;
+        let data_end = data_start
+            .checked_add(file_size)
+            .ok_or(CpioError::BadHeader)?;
         let data = d.get(data_start..data_end).ok_or(CpioError::Truncated)?;
         self.at = pad4(data_end);
         if name == TRAILER {
@@ -102,7 +112,8 @@ pub fn write(files: &[(&str, &[u8])]) -> alloc::vec::Vec<u8> {
     use alloc::format;
     let mut out = alloc::vec::Vec::new();
     let mut put = |name: &str, data: &[u8], ino: usize| {
-        let header = format!(
+        let header =
+            format!(
             "070701{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
             ino, 0o100644, 0, 0, 1, 0, data.len(), 0, 0, 0, 0, name.len() + 1, 0
         );

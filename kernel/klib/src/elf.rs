@@ -19,7 +19,10 @@ pub struct Segment {
 impl Segment {
     /// Page-aligned extent of the segment in memory.
     pub fn pages(&self) -> (usize, usize) {
-        (align_down(self.vaddr, PAGE_SIZE), align_up(self.vaddr + self.mem_size, PAGE_SIZE))
+        (
+            align_down(self.vaddr, PAGE_SIZE),
+            align_up(self.vaddr + self.mem_size, PAGE_SIZE),
+        )
     }
 }
 
@@ -87,7 +90,12 @@ fn u64_at(b: &[u8], off: usize) -> Result<usize, ElfError> {
 
 /// Parse `file`, accepting only segments inside `[user_min, user_end)` and
 /// at most `max_bytes` of memory in total.
-pub fn parse(file: &[u8], user_min: usize, user_end: usize, max_bytes: usize) -> Result<Executable, ElfError> {
+pub fn parse(
+    file: &[u8],
+    user_min: usize,
+    user_end: usize,
+    max_bytes: usize,
+) -> Result<Executable, ElfError> {
     if file.len() < EHDR_SIZE {
         return Err(ElfError::Truncated);
     }
@@ -116,7 +124,10 @@ pub fn parse(file: &[u8], user_min: usize, user_end: usize, max_bytes: usize) ->
         return Err(ElfError::Truncated);
     }
 
-    let mut exe = Executable { entry, segments: [None; MAX_SEGMENTS] };
+    let mut exe = Executable {
+        entry,
+        segments: [None; MAX_SEGMENTS],
+    };
     let mut count = 0;
     let mut total = 0usize;
     for i in 0..phnum {
@@ -171,7 +182,10 @@ pub fn parse(file: &[u8], user_min: usize, user_end: usize, max_bytes: usize) ->
     if count == 0 {
         return Err(ElfError::Malformed);
     }
-    if !exe.segments().any(|s| s.executable && s.vaddr <= entry && entry < s.vaddr + s.mem_size) {
+    if !exe
+        .segments()
+        .any(|s| s.executable && s.vaddr <= entry && entry < s.vaddr + s.mem_size)
+    {
         return Err(ElfError::BadEntry);
     }
     Ok(exe)
@@ -213,7 +227,10 @@ pub(crate) mod tests {
     }
 
     fn good() -> Vec<u8> {
-        build(0x40_0010, &[(0x40_0000, 0x100, 0x100, 5), (0x40_1000, 0x10, 0x2000, 6)])
+        build(
+            0x40_0010,
+            &[(0x40_0000, 0x100, 0x100, 5), (0x40_1000, 0x10, 0x2000, 6)],
+        )
     }
 
     #[test]
@@ -231,7 +248,10 @@ pub(crate) mod tests {
     fn rejects_truncation_anywhere() {
         let f = good();
         for len in 0..f.len() {
-            assert!(parse(&f[..len], MIN, END, MAX).is_err(), "accepted {len} bytes");
+            assert!(
+                parse(&f[..len], MIN, END, MAX).is_err(),
+                "accepted {len} bytes"
+            );
         }
     }
 
@@ -253,7 +273,10 @@ pub(crate) mod tests {
 
     #[test]
     fn rejects_bad_segments() {
-        let kernel = build(0xffff_0000_0000_0000, &[(0xffff_0000_0000_0000, 0x10, 0x10, 5)]);
+        let kernel = build(
+            0xffff_0000_0000_0000,
+            &[(0xffff_0000_0000_0000, 0x10, 0x10, 5)],
+        );
         assert_eq!(parse(&kernel, MIN, END, MAX), Err(ElfError::BadAddress));
         let null_page = build(0x10, &[(0, 0x10, 0x10, 5)]);
         assert_eq!(parse(&null_page, MIN, END, MAX), Err(ElfError::BadAddress));
@@ -261,14 +284,26 @@ pub(crate) mod tests {
         assert_eq!(parse(&wraps, MIN, END, MAX), Err(ElfError::BadAddress));
         let huge = build(0x40_0000, &[(0x40_0000, 0x10, 1 << 40, 5)]);
         assert_eq!(parse(&huge, MIN, END, MAX), Err(ElfError::TooLarge));
-        let overlap = build(0x40_0000, &[(0x40_0000, 0x10, 0x1800, 5), (0x40_1000, 0x10, 0x10, 6)]);
+        let overlap = build(
+            0x40_0000,
+            &[(0x40_0000, 0x10, 0x1800, 5), (0x40_1000, 0x10, 0x10, 6)],
+        );
         assert_eq!(parse(&overlap, MIN, END, MAX), Err(ElfError::Overlap));
         let wx = build(0x40_0000, &[(0x40_0000, 0x10, 0x10, 7)]);
         assert_eq!(parse(&wx, MIN, END, MAX), Err(ElfError::WriteExecute));
         let filesz_gt_memsz = build(0x40_0000, &[(0x40_0000, 0x20, 0x10, 5)]);
-        assert_eq!(parse(&filesz_gt_memsz, MIN, END, MAX), Err(ElfError::Malformed));
-        let entry_in_data = build(0x40_1000, &[(0x40_0000, 0x10, 0x10, 5), (0x40_1000, 0x10, 0x10, 6)]);
-        assert_eq!(parse(&entry_in_data, MIN, END, MAX), Err(ElfError::BadEntry));
+        assert_eq!(
+            parse(&filesz_gt_memsz, MIN, END, MAX),
+            Err(ElfError::Malformed)
+        );
+        let entry_in_data = build(
+            0x40_1000,
+            &[(0x40_0000, 0x10, 0x10, 5), (0x40_1000, 0x10, 0x10, 6)],
+        );
+        assert_eq!(
+            parse(&entry_in_data, MIN, END, MAX),
+            Err(ElfError::BadEntry)
+        );
         let nothing = build(0x40_0000, &[]);
         assert_eq!(parse(&nothing, MIN, END, MAX), Err(ElfError::Malformed));
     }

@@ -316,6 +316,46 @@ pub fn destroy(
     walk(t, root, 0, leaf, table);
 }
 
+/// Free every table below `root` that maps nothing, clearing the entry
+/// that pointed to it; returns how many were freed. The root stays. The
+/// caller must invalidate cached walks (TLB) for the tree afterwards.
+pub fn prune_empty(
+    t: &mut dyn TableAccess,
+    root: usize,
+    free_table: &mut dyn FnMut(usize),
+) -> usize {
+    /// Returns whether the table at `pa` is now empty.
+    fn walk(
+        t: &mut dyn TableAccess,
+        pa: usize,
+        level: usize,
+        free: &mut dyn FnMut(usize),
+        n: &mut usize,
+    ) -> bool {
+        let mut empty = true;
+        for i in 0..ENTRIES {
+            let e = read(t, pa, i);
+            if e & VALID == 0 {
+                continue;
+            }
+            if level < 3 && e & TABLE_OR_PAGE != 0 {
+                let child = (e & ADDR_MASK) as usize;
+                if walk(t, child, level + 1, free, n) {
+                    write(t, pa, i, 0);
+                    free(child);
+                    *n += 1;
+                    continue;
+                }
+            }
+            empty = false;
+        }
+        empty
+    }
+    let mut freed = 0;
+    walk(t, root, 0, free_table, &mut freed);
+    freed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,12 +486,37 @@ mod tests {
     #[test]
     fn destroy_visits_every_page_and_table_once() {
         let (mut h, root) = HostTables::new(64);
-        let user = Flags { mem: MemType::Normal, writable: true, executable: false, user: true };
-        map(&mut h, root, 0x40_0000, 0x9000_0000, 3 * PAGE_SIZE, user, false).unwrap();
-        map(&mut h, root, 0x7fff_ffff_0000, 0x9100_0000, PAGE_SIZE, user, false).unwrap();
+        let user = Flags {
+            mem: MemType::Normal,
+            writable: true,
+            executable: false,
+            user: true,
+        };
+        map(
+            &mut h,
+            root,
+            0x40_0000,
+            0x9000_0000,
+            3 * PAGE_SIZE,
+            user,
+            false,
+        )
+        .unwrap();
+        map(
+            &mut h,
+            root,
+            0x7fff_ffff_0000,
+            0x9100_0000,
+            PAGE_SIZE,
+            user,
+            false,
+        )
+        .unwrap();
         let tables_before = h.tables.len();
         let (mut leaves, mut tables) = (Vec::new(), Vec::new());
-        destroy(&mut h, root, &mut |pa| leaves.push(pa), &mut |pa| tables.push(pa));
+        destroy(&mut h, root, &mut |pa| leaves.push(pa), &mut |pa| {
+            tables.push(pa)
+        });
         leaves.sort();
         assert_eq!(leaves, [0x9000_0000, 0x9000_1000, 0x9000_2000, 0x9100_0000]);
         assert_eq!(tables.len(), tables_before);
@@ -459,6 +524,59 @@ mod tests {
         tables.sort();
         tables.dedup();
         assert_eq!(tables.len(), tables_before);
+    }
+
+    #[test]
+    fn prune_frees_exactly_the_empty_tables() {
+        let (mut h, root) = HostTables::new(64);
+        let user = Flags {
+            mem: MemType::Normal,
+            writable: true,
+            executable: false,
+            user: true,
+        };
+        map(&mut h, root, 0x40_0000, 0x9000_0000, PAGE_SIZE, user, false).unwrap();
+        map(
+            &mut h,
+            root,
+            0x10_0000_0000,
+            0x9100_0000,
+            2 * PAGE_SIZE,
+            user,
+            false,
+        )
+        .unwrap();
+        assert_eq!(h.tables.len(), 6); // root, a shared L1, an L2 and an L3 per region
+        let mut freed = Vec::new();
+        assert_eq!(prune_empty(&mut h, root, &mut |pa| freed.push(pa)), 0);
+        unmap_page(&mut h, root, 0x10_0000_0000).unwrap();
+        assert_eq!(
+            prune_empty(&mut h, root, &mut |pa| freed.push(pa)),
+            0,
+            "one page still mapped"
+        );
+        unmap_page(&mut h, root, 0x10_0000_1000).unwrap();
+        assert_eq!(prune_empty(&mut h, root, &mut |pa| freed.push(pa)), 2);
+        assert_eq!(
+            translate(&mut h, root, 0x40_0000),
+            Some((0x9000_0000, user))
+        );
+        assert_eq!(translate(&mut h, root, 0x10_0000_0000), None);
+        // Mapping there again rebuilds the tables.
+        map(
+            &mut h,
+            root,
+            0x10_0000_0000,
+            0x9200_0000,
+            PAGE_SIZE,
+            user,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            translate(&mut h, root, 0x10_0000_0000),
+            Some((0x9200_0000, user))
+        );
     }
 
     #[test]

@@ -88,7 +88,7 @@ const MMAP_LIMIT: usize = abi::layout::MMAP_BASE + (64 << 30);
 
 /// `va..va+len` is a page-aligned, non-empty range inside user space.
 fn check_range(va: usize, len: usize) -> Result<(), Error> {
-    if len == 0 || va % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 {
+    if len == 0 || !va.is_multiple_of(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) {
         return Err(Error::InvalidArgument);
     }
     let end = va.checked_add(len).ok_or(Error::InvalidArgument)?;
@@ -109,7 +109,12 @@ impl AddressSpace {
             free_asid(asid);
             return Err(Error::OutOfMemory);
         };
-        Ok(Self { root, asid, charged: 1, quota })
+        Ok(Self {
+            root,
+            asid,
+            charged: 1,
+            quota,
+        })
     }
 
     /// The TTBR0_EL1 value selecting this address space.
@@ -126,7 +131,11 @@ impl AddressSpace {
     }
 
     fn tables(&mut self) -> UserTables<'_> {
-        UserTables { charged: &mut self.charged, quota: self.quota, over_quota: false }
+        UserTables {
+            charged: &mut self.charged,
+            quota: self.quota,
+            over_quota: false,
+        }
     }
 
     /// Map fresh zeroed pages at `va..va+len`. All or nothing: on any error
@@ -135,15 +144,25 @@ impl AddressSpace {
     pub fn map_zeroed(&mut self, va: usize, len: usize, access: Access) -> Result<(), Error> {
         check_range(va, len)?;
         let pages = len / PAGE_SIZE;
-        if self.charged.checked_add(pages).is_none_or(|n| n > self.quota) {
+        if self
+            .charged
+            .checked_add(pages)
+            .is_none_or(|n| n > self.quota)
+        {
             return Err(Error::QuotaExceeded);
         }
         let root = self.root;
         for i in 0..pages {
             let page_va = va + i * PAGE_SIZE;
-            let result = match frames::alloc_zeroed() {
-                None => Err(Error::OutOfMemory),
-                Some(pa) => {
+            // Tables allocated on the way count too, so re-check per page.
+            let frame = if self.charged < self.quota {
+                frames::alloc_zeroed().ok_or(Error::OutOfMemory)
+            } else {
+                Err(Error::QuotaExceeded)
+            };
+            let result = match frame {
+                Err(e) => Err(e),
+                Ok(pa) => {
                     let mut t = self.tables();
                     match paging::map(&mut t, root, page_va, pa, PAGE_SIZE, access.flags(), false) {
                         Ok(()) => Ok(()),
@@ -162,10 +181,11 @@ impl AddressSpace {
             match result {
                 Ok(()) => self.charged += 1,
                 Err(e) => {
-                    // Roll back this call's pages.
+                    // Roll back this call's pages and the tables it created.
                     for j in 0..i {
                         let _ = self.unmap_page(va + j * PAGE_SIZE);
                     }
+                    self.prune_tables();
                     return Err(e);
                 }
             }
@@ -188,8 +208,8 @@ impl AddressSpace {
         }
     }
 
-    /// Unmap and free `va..va+len`; pages not mapped are skipped. Returns
-    /// the number of pages freed.
+    /// Unmap and free `va..va+len`; pages not mapped are skipped, tables
+    /// left empty are freed too. Returns the number of pages freed.
     pub fn unmap(&mut self, va: usize, len: usize) -> Result<usize, Error> {
         check_range(va, len)?;
         let mut freed = 0;
@@ -198,13 +218,29 @@ impl AddressSpace {
                 freed += 1;
             }
         }
+        if freed > 0 {
+            self.prune_tables();
+        }
         Ok(freed)
+    }
+
+    /// Free the tables that map nothing any more (and their charge).
+    fn prune_tables(&mut self) {
+        let mut n = 0;
+        paging::prune_empty(&mut Linear, self.root, &mut |pa| {
+            let _ = frames::free(pa);
+            n += 1;
+        });
+        if n > 0 {
+            self.charged -= n;
+            crate::arch::mmu::flush_tlb_asid(self.asid);
+        }
     }
 
     /// A free, page-aligned range of `len` bytes in the `mem_map` area.
     pub fn find_free(&mut self, len: usize) -> Result<usize, Error> {
         use abi::layout::MMAP_BASE;
-        if len == 0 || len % PAGE_SIZE != 0 {
+        if len == 0 || !len.is_multiple_of(PAGE_SIZE) {
             return Err(Error::InvalidArgument);
         }
         let mut va = MMAP_BASE;
@@ -237,7 +273,11 @@ impl AddressSpace {
             // SAFETY: `pa` is a frame of this address space (mapped in the
             // kernel's linear map); `n` stays within its page.
             unsafe {
-                core::ptr::copy_nonoverlapping(data[done..].as_ptr(), phys_to_virt(pa) as *mut u8, n);
+                core::ptr::copy_nonoverlapping(
+                    data[done..].as_ptr(),
+                    phys_to_virt(pa) as *mut u8,
+                    n,
+                );
             }
             done += n;
         }

@@ -31,7 +31,11 @@ pub fn copy_from_user(dst: &mut [u8], src: usize) -> Result<(), Error> {
     // SAFETY: `dst` is a valid kernel buffer of that length; the user side
     // is accessed unprivileged with fault fixups.
     let left = unsafe { __copy_from_user(dst.as_mut_ptr(), src, dst.len()) };
-    if left == 0 { Ok(()) } else { Err(Error::BadAddress) }
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Error::BadAddress)
+    }
 }
 
 /// Write `src` to user memory at `dst`.
@@ -40,7 +44,11 @@ pub fn copy_to_user(dst: usize, src: &[u8]) -> Result<(), Error> {
     // SAFETY: `src` is a valid kernel buffer; the user side is accessed
     // unprivileged with fault fixups.
     let left = unsafe { __copy_to_user(dst, src.as_ptr(), src.len()) };
-    if left == 0 { Ok(()) } else { Err(Error::BadAddress) }
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Error::BadAddress)
+    }
 }
 
 /// Read a plain-data `T` (a `#[repr(C)]` ABI struct of integers) from user memory.

@@ -21,7 +21,9 @@ pub fn debug_write(ptr: u64, len: u64) -> Ret {
 /// Read at least one byte of console input (sleeping until some arrives),
 /// at most `len`.
 pub fn read(ptr: u64, len: u64) -> Ret {
-    let len = usize::try_from(len).map_err(|_| Error::InvalidArgument)?.min(256);
+    let len = usize::try_from(len)
+        .map_err(|_| Error::InvalidArgument)?
+        .min(256);
     if len == 0 {
         return ok1(0);
     }

@@ -23,7 +23,9 @@ pub fn ok1(v: u64) -> Ret {
 
 /// Run the system call described by `frame` and store its results there.
 pub fn dispatch(frame: &mut TrapFrame) {
-    let a = [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5]];
+    let a = [
+        frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5],
+    ];
     let result = match frame.x[8] {
         sys::EXIT => process::exit(a[0]),
         sys::SPAWN => process::spawn(a[0]),

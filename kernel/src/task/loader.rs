@@ -27,7 +27,13 @@ fn elf_error(e: ElfError) -> Error {
 /// Load `file` into a fresh address space of `quota` pages, with `args`
 /// placed on the stack.
 pub fn load(file: &[u8], args: &[&[u8]], quota: usize) -> Result<Image, Error> {
-    let exe = elf::parse(file, USER_MIN, STACK_TOP - STACK_SIZE - PAGE_SIZE, quota * PAGE_SIZE).map_err(elf_error)?;
+    let exe = elf::parse(
+        file,
+        USER_MIN,
+        STACK_TOP - STACK_SIZE - PAGE_SIZE,
+        quota * PAGE_SIZE,
+    )
+    .map_err(elf_error)?;
     let mut aspace = AddressSpace::new(quota)?;
     for seg in exe.segments() {
         let (lo, hi) = seg.pages();
@@ -42,7 +48,7 @@ pub fn load(file: &[u8], args: &[&[u8]], quota: usize) -> Result<Image, Error> {
         aspace.write(seg.vaddr, &file[seg.offset..seg.offset + seg.file_size])?;
     }
     let stack_base = STACK_TOP - STACK_SIZE;
-    debug_assert!(STACK_TOP <= USER_END);
+    const { assert!(STACK_TOP <= USER_END) };
     aspace.map_zeroed(stack_base, STACK_SIZE, Access::ReadWrite)?;
 
     // Strings at the top, then the ArgSlice array, 16-byte aligned.
@@ -55,13 +61,25 @@ pub fn load(file: &[u8], args: &[&[u8]], quota: usize) -> Result<Image, Error> {
     let argv = (at - array) & !15;
     for (i, a) in args.iter().enumerate() {
         aspace.write(at, a)?;
-        let slice = ArgSlice { ptr: at as u64, len: a.len() as u64 };
+        let slice = ArgSlice {
+            ptr: at as u64,
+            len: a.len() as u64,
+        };
         // SAFETY: viewing a plain-data ABI struct as bytes.
         let bytes = unsafe {
-            core::slice::from_raw_parts(&slice as *const ArgSlice as *const u8, core::mem::size_of::<ArgSlice>())
+            core::slice::from_raw_parts(
+                &slice as *const ArgSlice as *const u8,
+                core::mem::size_of::<ArgSlice>(),
+            )
         };
         aspace.write(argv + i * core::mem::size_of::<ArgSlice>(), bytes)?;
         at += a.len();
     }
-    Ok(Image { aspace, entry: exe.entry, sp: argv, argc: args.len(), argv })
+    Ok(Image {
+        aspace,
+        entry: exe.entry,
+        sp: argv,
+        argc: args.len(),
+        argv,
+    })
 }

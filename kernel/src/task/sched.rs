@@ -56,7 +56,9 @@ fn table() -> MutexGuard<'static, Table> {
 
 impl Table {
     fn slot_of(&self, pid: Pid) -> Option<usize> {
-        self.slots.iter().position(|s| s.as_ref().is_some_and(|p| p.pid == pid))
+        self.slots
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|p| p.pid == pid))
     }
 
     fn proc(&mut self, slot: usize) -> &mut Process {
@@ -64,15 +66,19 @@ impl Table {
     }
 
     fn current_pid(&self) -> Pid {
-        self.current.and_then(|i| self.slots[i].as_ref()).map_or(0, |p| p.pid)
+        self.current
+            .and_then(|i| self.slots[i].as_ref())
+            .map_or(0, |p| p.pid)
     }
 
     /// The next runnable slot after the current one, round robin.
     fn pick(&self) -> Option<usize> {
         let start = self.current.map_or(0, |i| i + 1);
-        (0..MAX_PROCS)
-            .map(|k| (start + k) % MAX_PROCS)
-            .find(|&i| self.slots[i].as_ref().is_some_and(|p| p.state == State::Runnable))
+        (0..MAX_PROCS).map(|k| (start + k) % MAX_PROCS).find(|&i| {
+            self.slots[i]
+                .as_ref()
+                .is_some_and(|p| p.state == State::Runnable)
+        })
     }
 
     /// Free zombies nobody will collect (parent gone or the kernel).
@@ -183,12 +189,18 @@ pub fn spawn(parent: Pid, name: &str, args: &[&[u8]]) -> Result<Pid, Error> {
             }
         }
     }
-    let file = initrd::find(name).map_err(|_| Error::IoError)?.ok_or(Error::NotFound)?;
+    let file = initrd::find(name)
+        .map_err(|_| Error::IoError)?
+        .ok_or(Error::NotFound)?;
     let image = loader::load(file, args, DEFAULT_PAGE_QUOTA)?;
     let kstack = KernelStack::new()?;
 
     let mut t = table();
-    let slot = t.slots.iter().position(|s| s.is_none()).ok_or(Error::OutOfMemory)?;
+    let slot = t
+        .slots
+        .iter()
+        .position(|s| s.is_none())
+        .ok_or(Error::OutOfMemory)?;
     let pid = t.next_pid;
     t.next_pid = t.next_pid.wrapping_add(1).max(1);
     let mut p = Box::new(Process {
@@ -204,7 +216,12 @@ pub fn spawn(parent: Pid, name: &str, args: &[&[u8]]) -> Result<Pid, Error> {
         children_quota: DEFAULT_CHILDREN_QUOTA,
     });
     let frame = p.user_frame();
-    let mut regs = TrapFrame { x: [0; 31], sp_el0: image.sp as u64, elr: image.entry as u64, spsr: 0 };
+    let mut regs = TrapFrame {
+        x: [0; 31],
+        sp_el0: image.sp as u64,
+        elr: image.entry as u64,
+        spsr: 0,
+    };
     regs.x[0] = image.argc as u64;
     regs.x[1] = image.argv as u64;
     // SAFETY: `frame` is the top of the new, unused kernel stack.
@@ -242,7 +259,9 @@ pub fn wait(pid: Pid, nohang: bool) -> Result<ExitStatus, Error> {
         let mut t = table();
         let me = t.current.ok_or(Error::InvalidArgument)?;
         let my_pid = t.proc(me).pid;
-        let cs = t.slot_of(pid).filter(|&c| t.slots[c].as_ref().is_some_and(|p| p.parent == my_pid));
+        let cs = t
+            .slot_of(pid)
+            .filter(|&c| t.slots[c].as_ref().is_some_and(|p| p.parent == my_pid));
         let cs = cs.ok_or(Error::NotFound)?;
         if let State::Zombie(status) = t.proc(cs).state {
             t.slots[cs] = None;
@@ -266,7 +285,9 @@ pub fn kill(pid: Pid) -> Result<(), Error> {
     let mut ancestor = t.proc(target).parent;
     let mut hops = 0;
     while ancestor != me && ancestor != 0 && hops < MAX_PROCS {
-        ancestor = t.slot_of(ancestor).map_or(0, |s| t.slots[s].as_ref().map_or(0, |p| p.parent));
+        ancestor = t
+            .slot_of(ancestor)
+            .map_or(0, |s| t.slots[s].as_ref().map_or(0, |p| p.parent));
         hops += 1;
     }
     if pid == me {
@@ -315,7 +336,9 @@ pub fn wait_for_console() {
 /// Timer interrupt: wake sleepers whose time has come; ask for a
 /// reschedule at the end of the time slice.
 pub fn on_tick() {
-    let Some(mut t) = TABLE.try_lock() else { return };
+    let Some(mut t) = TABLE.try_lock() else {
+        return;
+    };
     let now = timer::counter();
     for p in t.slots.iter_mut().flatten() {
         if let State::Blocked(Block::Sleep { until }) = p.state {
@@ -331,7 +354,9 @@ pub fn on_tick() {
 
 /// Console input arrived: wake every reader.
 pub fn on_console_input() {
-    let Some(mut t) = TABLE.try_lock() else { return };
+    let Some(mut t) = TABLE.try_lock() else {
+        return;
+    };
     for p in t.slots.iter_mut().flatten() {
         if p.state == State::Blocked(Block::Console) {
             p.state = State::Runnable;
@@ -351,6 +376,9 @@ pub fn preempt_if_needed() {
 pub fn run_until(mut done: impl FnMut() -> bool) {
     loop {
         let irq = IrqGuard::new();
+        // Processes that exited with no parent to collect them go now, so
+        // `done` sees an up-to-date table.
+        table().reap_orphans();
         if done() {
             return;
         }
@@ -384,7 +412,10 @@ pub fn info(pid: Pid) -> Result<ProcessInfo, Error> {
     let slot = t.slot_of(pid).ok_or(Error::NotFound)?;
     let p = t.proc(slot);
     let (name, name_len) = p.name.raw();
-    let (pages_used, pages_quota) = p.aspace.as_ref().map_or((0, 0), |a| (a.pages_charged(), a.quota()));
+    let (pages_used, pages_quota) = p
+        .aspace
+        .as_ref()
+        .map_or((0, 0), |a| (a.pages_charged(), a.quota()));
     Ok(ProcessInfo {
         pid: p.pid,
         parent: p.parent,
@@ -406,7 +437,9 @@ pub fn info(pid: Pid) -> Result<ProcessInfo, Error> {
 /// The running process's name ("kernel" in the kernel's own context).
 pub fn current_name() -> Name {
     let t = table();
-    t.current.and_then(|i| t.slots[i].as_ref()).map_or(Name::new("kernel"), |p| p.name)
+    t.current
+        .and_then(|i| t.slots[i].as_ref())
+        .map_or(Name::new("kernel"), |p| p.name)
 }
 
 /// Run `f` on the running process's address space.

@@ -23,7 +23,12 @@ pub struct Context {
 impl Context {
     /// An empty context, to be filled by the first [`switch`] away from it.
     pub const fn zeroed() -> Self {
-        Context { regs: [0; 10], fp: 0, lr: 0, sp: 0 }
+        Context {
+            regs: [0; 10],
+            fp: 0,
+            lr: 0,
+            sp: 0,
+        }
     }
 
     /// A context that, when switched to, enters user mode with the trap
@@ -40,17 +45,11 @@ impl Context {
 
 /// The user FP/SIMD registers.
 #[repr(C, align(16))]
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct FpState {
     q: [u128; 32],
     fpcr: u64,
     fpsr: u64,
-}
-
-impl Default for FpState {
-    fn default() -> Self {
-        Self { q: [0; 32], fpcr: 0, fpsr: 0 }
-    }
 }
 
 impl FpState {

@@ -4,8 +4,8 @@
 
 use super::fault;
 use aarch64_cpu::registers::{ESR_EL1, FAR_EL1};
-use core::fmt;
 use abi::FaultKind;
+use core::fmt;
 use klib::esr::{ec, Esr};
 use tock_registers::interfaces::Readable;
 
@@ -100,7 +100,9 @@ fn classify_user_fault(esr: Esr, far: usize) -> FaultKind {
     use abi::layout::{PAGE_SIZE, STACK_SIZE, STACK_TOP};
     let guard = STACK_TOP - STACK_SIZE - PAGE_SIZE..STACK_TOP - STACK_SIZE;
     match esr.class() {
-        ec::DATA_ABORT_LOWER | ec::INSN_ABORT_LOWER if guard.contains(&far) => FaultKind::StackOverflow,
+        ec::DATA_ABORT_LOWER | ec::INSN_ABORT_LOWER if guard.contains(&far) => {
+            FaultKind::StackOverflow
+        }
         ec::DATA_ABORT_LOWER | ec::INSN_ABORT_LOWER => FaultKind::BadAccess,
         ec::PC_ALIGNMENT => FaultKind::PcAlignment,
         ec::SP_ALIGNMENT => FaultKind::SpAlignment,

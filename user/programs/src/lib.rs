@@ -1,0 +1,2 @@
+//! Shared by the user programs: nothing yet.
+#![no_std]

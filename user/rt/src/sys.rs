@@ -1,0 +1,148 @@
+//! Typed system-call wrappers: one function per call, `Result<_, Error>`.
+
+use crate::syscall::call;
+use abi::{sys, ArgSlice, Error, ExitStatus, ProcessInfo, SpawnRequest, SysInfo};
+
+/// A process id.
+pub type Pid = u32;
+
+/// End this process with `code`.
+pub fn exit(code: i32) -> ! {
+    let _ = call(sys::EXIT, [code as u32 as u64, 0, 0, 0, 0, 0]);
+    // The kernel never returns from exit.
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+fn slice(bytes: &[u8]) -> ArgSlice {
+    ArgSlice {
+        ptr: bytes.as_ptr() as u64,
+        len: bytes.len() as u64,
+    }
+}
+
+/// Start program `name` with `args` (argv[0] is the name, added here).
+pub fn spawn(name: &str, args: &[&str]) -> Result<Pid, Error> {
+    let mut argv = [ArgSlice::default(); abi::process::MAX_ARGS];
+    if args.len() + 1 > argv.len() {
+        return Err(Error::InvalidArgument);
+    }
+    argv[0] = slice(name.as_bytes());
+    for (slot, a) in argv[1..].iter_mut().zip(args) {
+        *slot = slice(a.as_bytes());
+    }
+    let req = SpawnRequest {
+        name: slice(name.as_bytes()),
+        argv: argv.as_ptr() as u64,
+        argc: (args.len() + 1) as u64,
+        handles: 0,
+        handle_count: 0,
+    };
+    let [pid, _, _] = call(
+        sys::SPAWN,
+        [&req as *const SpawnRequest as u64, 0, 0, 0, 0, 0],
+    )?;
+    Ok(pid as Pid)
+}
+
+fn decode_status(r: [u64; 3]) -> Result<ExitStatus, Error> {
+    ExitStatus::decode(r[0], r[1]).ok_or(Error::InvalidArgument)
+}
+
+/// Wait for child `pid` to end and collect its status.
+pub fn wait(pid: Pid) -> Result<ExitStatus, Error> {
+    decode_status(call(sys::WAIT, [pid as u64, 0, 0, 0, 0, 0])?)
+}
+
+/// Collect child `pid`'s status if it has ended (`WouldBlock` if not).
+pub fn try_wait(pid: Pid) -> Result<ExitStatus, Error> {
+    decode_status(call(sys::WAIT, [pid as u64, sys::WAIT_NOHANG, 0, 0, 0, 0])?)
+}
+
+/// Kill `pid` (a descendant).
+pub fn kill(pid: Pid) -> Result<(), Error> {
+    call(sys::KILL, [pid as u64, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Let another process run.
+pub fn yield_now() {
+    let _ = call(sys::YIELD, [0; 6]);
+}
+
+/// Sleep at least `ns` nanoseconds.
+pub fn sleep_ns(ns: u64) {
+    let _ = call(sys::SLEEP, [ns, 0, 0, 0, 0, 0]);
+}
+
+/// Sleep at least `ms` milliseconds.
+pub fn sleep_ms(ms: u64) {
+    sleep_ns(ms.saturating_mul(1_000_000));
+}
+
+/// Monotonic nanoseconds since boot.
+pub fn clock_ns() -> u64 {
+    call(sys::CLOCK, [0; 6]).map_or(0, |r| r[0])
+}
+
+/// Write bytes to the console.
+pub fn debug_write(bytes: &[u8]) -> Result<(), Error> {
+    call(
+        sys::DEBUG_WRITE,
+        [bytes.as_ptr() as u64, bytes.len() as u64, 0, 0, 0, 0],
+    )
+    .map(|_| ())
+}
+
+/// Read console input into `buf` (at least one byte; sleeps until some).
+pub fn console_read(buf: &mut [u8]) -> Result<usize, Error> {
+    call(
+        sys::CONSOLE_READ,
+        [buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0, 0],
+    )
+    .map(|r| r[0] as usize)
+}
+
+/// Map `len` bytes of zeroed memory at `addr` (0: the kernel chooses).
+pub fn mem_map(addr: usize, len: usize, prot: u64) -> Result<usize, Error> {
+    call(sys::MEM_MAP, [addr as u64, len as u64, prot, 0, 0, 0]).map(|r| r[0] as usize)
+}
+
+/// Unmap `addr..addr+len`; returns the pages freed.
+pub fn mem_unmap(addr: usize, len: usize) -> Result<usize, Error> {
+    call(sys::MEM_UNMAP, [addr as u64, len as u64, 0, 0, 0, 0]).map(|r| r[0] as usize)
+}
+
+/// Information about process `pid` (0 = this process).
+pub fn process_info(pid: Pid) -> Result<ProcessInfo, Error> {
+    let mut info = ProcessInfo::default();
+    let size = core::mem::size_of::<ProcessInfo>() as u64;
+    call(
+        sys::PROCESS_INFO,
+        [
+            pid as u64,
+            &mut info as *mut ProcessInfo as u64,
+            size,
+            0,
+            0,
+            0,
+        ],
+    )?;
+    Ok(info)
+}
+
+/// System-wide counters.
+pub fn sys_info() -> Result<SysInfo, Error> {
+    let mut info = SysInfo::default();
+    let size = core::mem::size_of::<SysInfo>() as u64;
+    call(
+        sys::SYS_INFO,
+        [&mut info as *mut SysInfo as u64, size, 0, 0, 0, 0],
+    )?;
+    Ok(info)
+}
+
+/// Hand the user test suite's counts to a kernel test build.
+pub fn ktest_report(passed: u64, failed: u64) -> Result<(), Error> {
+    call(sys::KTEST_REPORT, [passed, failed, 0, 0, 0, 0]).map(|_| ())
+}
