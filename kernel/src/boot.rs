@@ -1,6 +1,6 @@
 //! The boot sequence once Rust runs: console, memory discovery, kernel page
 //! tables, frame allocator, heap, interrupts and timer, then the banner and
-//! either the test suite (test builds) or the console echo loop.
+//! either the test suite (test builds) or the first process, `init`.
 
 use crate::arch::{cpu, mmu, timer};
 use crate::mm::{frames, heap, layout::KernelImage, memmap};
@@ -66,6 +66,7 @@ pub fn start(board: &'static dyn Board, boot_x0: usize) -> ! {
     assert!(heap::init(), "no memory for the kernel heap");
     BOOTARGS.call_once(|| map.bootargs().into());
 
+    let pan = cpu::enable_pan();
     board.interrupts().init();
     crate::irq::start_timer();
     crate::console::enable_input();
@@ -76,15 +77,37 @@ pub fn start(board: &'static dyn Board, boot_x0: usize) -> ! {
         free_frames_at_boot: frames::free_count(),
         source: map.source,
     });
-    banner(board, &map);
+    banner(board, &map, pan);
 
     #[cfg(feature = "ktest")]
     crate::ktest::run_all();
     #[cfg(not(feature = "ktest"))]
-    echo_loop()
+    run_init(board)
 }
 
-fn banner(board: &dyn Board, map: &memmap::MemoryMap) {
+/// Start `init` from the boot archive and run processes for good; if it
+/// ends, power off. Without an `init`, fall back to echoing the console.
+#[cfg(not(feature = "ktest"))]
+fn run_init(board: &dyn Board) -> ! {
+    use crate::task::sched;
+    let args: [&[u8]; 1] = [b"init"];
+    match sched::spawn(0, "init", &args) {
+        Ok(_) => {
+            sched::run_until(|| sched::count() == 0);
+            println!(
+                "[boot] init ended ({:?}); powering off",
+                sched::last_kernel_child()
+            );
+            board.power().shutdown()
+        }
+        Err(e) => {
+            println!("[boot] cannot start init: {e}");
+            echo_loop()
+        }
+    }
+}
+
+fn banner(board: &dyn Board, map: &memmap::MemoryMap, pan: bool) {
     let freq = timer::frequency();
     println!("================================================================");
     println!(" board      {}", board.name());
@@ -113,6 +136,14 @@ fn banner(board: &dyn Board, map: &memmap::MemoryMap) {
         crate::irq::TICK_HZ
     );
     println!(" irq        {}", board.interrupts().name());
+    println!(
+        " pan        {}",
+        if pan {
+            "on"
+        } else {
+            "not implemented by this CPU"
+        }
+    );
     if !map.bootargs().is_empty() {
         println!(" bootargs   {}", map.bootargs());
     }
@@ -121,7 +152,7 @@ fn banner(board: &dyn Board, map: &memmap::MemoryMap) {
 
 #[cfg(not(feature = "ktest"))]
 fn echo_loop() -> ! {
-    println!("No shell yet: typed characters are echoed. Ctrl-A X quits QEMU.");
+    println!("Typed characters are echoed. Ctrl-A X quits QEMU.");
     loop {
         match crate::console::wait_byte() {
             b'\r' | b'\n' => println!(),

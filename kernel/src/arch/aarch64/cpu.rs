@@ -34,6 +34,35 @@ pub fn model() -> &'static str {
     }
 }
 
+/// Turn on Privileged Access Never where the CPU has it (ARMv8.1): kernel
+/// loads and stores to user pages then fault, so user memory is reachable
+/// only through the unprivileged `ldtr`/`sttr` copies in `mm::usercopy`.
+/// SCTLR_EL1.SPAN is cleared so PAN is set again on every exception entry.
+/// Returns whether PAN is on. (QEMU's cortex-a53/a72 models lack it.)
+pub fn enable_pan() -> bool {
+    use aarch64_cpu::registers::ID_AA64MMFR1_EL1;
+    const SCTLR_SPAN: u64 = 1 << 23;
+    if ID_AA64MMFR1_EL1.read(ID_AA64MMFR1_EL1::PAN) == 0 {
+        return false;
+    }
+    // SAFETY: clearing SCTLR_EL1.SPAN and `msr pan, #1` (encoded for
+    // assemblers without ARMv8.1) only restrict the kernel's own access to
+    // user pages.
+    unsafe {
+        core::arch::asm!(
+            "mrs {t}, sctlr_el1",
+            "bic {t}, {t}, {span}",
+            "msr sctlr_el1, {t}",
+            ".inst 0xd500419f",
+            "isb",
+            t = out(reg) _,
+            span = in(reg) SCTLR_SPAN,
+            options(nomem, nostack)
+        )
+    };
+    true
+}
+
 /// Unmask IRQs.
 pub fn enable_irqs() {
     DAIF.write(DAIF::D::Masked + DAIF::A::Unmasked + DAIF::I::Unmasked + DAIF::F::Masked);
