@@ -3,6 +3,10 @@
 //!
 //! - [`frames`]: the physical frame allocator's bitmap and range arithmetic.
 //! - [`paging`]: AArch64 translation-table descriptors and a table walker.
+//! - [`account`]: hierarchical resource accounts (quotas that no family of
+//!   processes can use to exhaust a global resource).
+//! - [`handles`]: per-process handle tables with rights and generations.
+//! - [`ipc`]: channel endpoints and message queues.
 //! - [`elf`]: validating static AArch64 executables before loading.
 //! - [`cpio`]: reading the initial program archive.
 //! - [`esr`]: decoding of the Exception Syndrome Register for fault reports.
@@ -11,10 +15,15 @@
 #[cfg(any(test, feature = "alloc"))]
 extern crate alloc;
 
+#[cfg(any(test, feature = "alloc"))]
+pub mod account;
 pub mod cpio;
 pub mod elf;
 pub mod esr;
 pub mod frames;
+pub mod handles;
+#[cfg(any(test, feature = "alloc"))]
+pub mod ipc;
 pub mod paging;
 
 /// The translation granule and page size: 4 KiB.

@@ -1,0 +1,479 @@
+//! Channels: pairs of endpoints, each with a bounded queue of messages that
+//! carry bytes and handles. Generic over the handle payload `H` (the
+//! kernel's object enum) so the bookkeeping is tested on the host.
+//!
+//! What this module guarantees:
+//! - `send` never blocks; it checks the message size, the peer's queue
+//!   bounds (count *and* bytes) and the sender's account *before* taking
+//!   the handles, so on any error the caller's handles are untouched.
+//! - a queued message stays charged (messages, bytes) to the sender's
+//!   account until it is received or destroyed; an endpoint stays charged
+//!   to its creator until it is destroyed, wherever its handles are.
+//! - when an endpoint is destroyed its peer sees `PeerClosed` once its own
+//!   queue is drained, and the handles inside its queued messages are
+//!   closed *iteratively*: nested channels of any depth never recurse.
+
+use crate::account::{Account, QuotaExceeded, Resource};
+use alloc::collections::VecDeque;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use spin::Mutex;
+
+/// Largest message: bytes and handles.
+pub const MAX_MSG_BYTES: usize = 4096;
+pub const MAX_MSG_HANDLES: usize = 8;
+/// Bounds of one endpoint's incoming queue.
+pub const QUEUE_MAX_MSGS: usize = 32;
+pub const QUEUE_MAX_BYTES: usize = 64 * 1024;
+
+/// A handle payload that may itself be a channel endpoint.
+pub trait Payload: Sized {
+    /// The endpoint inside, or the payload back if it is something else.
+    fn into_endpoint(self) -> Result<Arc<Endpoint<Self>>, Self>;
+}
+
+/// A message in a queue. Dropping it releases its charge to the sender.
+pub struct Message<H> {
+    data: Vec<u8>,
+    handles: Vec<H>,
+    charged_to: Arc<Account>,
+}
+
+impl<H> Message<H> {
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    pub fn handle_count(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Move the handles out (the receiver installs them).
+    pub fn take_handles(&mut self) -> Vec<H> {
+        core::mem::take(&mut self.handles)
+    }
+}
+
+impl<H> Drop for Message<H> {
+    fn drop(&mut self) {
+        self.charged_to.release(Resource::Messages, 1);
+        self.charged_to
+            .release(Resource::MessageBytes, self.data.len());
+    }
+}
+
+/// Why `send` failed. The caller's handles were not taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// More than MAX_MSG_BYTES or MAX_MSG_HANDLES.
+    TooBig,
+    /// The peer's queue is at its message or byte bound.
+    QueueFull,
+    /// The other end is gone.
+    PeerClosed,
+    /// The sender's account cannot carry another message.
+    Quota(QuotaExceeded),
+}
+
+/// Why `recv` did not deliver.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RecvError<E> {
+    /// Nothing queued, peer alive.
+    Empty,
+    /// Nothing queued and the peer is gone.
+    PeerClosed,
+    /// The caller's check refused the front message; it stays queued.
+    Refused(E),
+}
+
+struct State<H: Payload> {
+    queue: VecDeque<Message<H>>,
+    queued_bytes: usize,
+    peer: Weak<Endpoint<H>>,
+    peer_closed: bool,
+    /// Ids of threads sleeping until this endpoint becomes readable.
+    waiters: Vec<u32>,
+}
+
+/// One end of a channel.
+pub struct Endpoint<H: Payload> {
+    state: Mutex<State<H>>,
+    creator: Arc<Account>,
+    wake: fn(u32),
+}
+
+/// Create a channel: two endpoints, charged to `account`, whose waiters
+/// are woken with `wake`.
+pub fn create_pair<H: Payload>(
+    account: &Arc<Account>,
+    wake: fn(u32),
+) -> Result<(Arc<Endpoint<H>>, Arc<Endpoint<H>>), QuotaExceeded> {
+    account.charge(Resource::Endpoints, 2)?;
+    let make = || Endpoint {
+        state: Mutex::new(State {
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+            peer: Weak::new(),
+            peer_closed: false,
+            waiters: Vec::new(),
+        }),
+        creator: account.clone(),
+        wake,
+    };
+    let a = Arc::new(make());
+    let b = Arc::new(make());
+    a.state.lock().peer = Arc::downgrade(&b);
+    b.state.lock().peer = Arc::downgrade(&a);
+    Ok((a, b))
+}
+
+impl<H: Payload> Endpoint<H> {
+    /// Whether `other` is this endpoint or its peer (sending either through
+    /// this endpoint would put an endpoint into its own queue: a cycle).
+    pub fn is_self_or_peer(&self, other: &Arc<Endpoint<H>>) -> bool {
+        core::ptr::eq(self, Arc::as_ptr(other))
+            || self.state.lock().peer.as_ptr() == Arc::as_ptr(other)
+    }
+
+    /// Queue a message for the peer. `take_handles` is called only once
+    /// every check has passed, and must return `handle_count` handles.
+    pub fn send(
+        &self,
+        data: Vec<u8>,
+        handle_count: usize,
+        sender: &Arc<Account>,
+        take_handles: impl FnOnce() -> Vec<H>,
+    ) -> Result<(), SendError> {
+        if data.len() > MAX_MSG_BYTES || handle_count > MAX_MSG_HANDLES {
+            return Err(SendError::TooBig);
+        }
+        let peer = {
+            let me = self.state.lock();
+            match me.peer.upgrade() {
+                Some(p) if !me.peer_closed => p,
+                _ => return Err(SendError::PeerClosed),
+            }
+        };
+        let wake_list = {
+            let mut st = peer.state.lock();
+            if st.queue.len() >= QUEUE_MAX_MSGS || st.queued_bytes + data.len() > QUEUE_MAX_BYTES {
+                return Err(SendError::QueueFull);
+            }
+            let mut charge = [0; crate::account::RESOURCES];
+            charge[Resource::Messages as usize] = 1;
+            charge[Resource::MessageBytes as usize] = data.len();
+            sender.charge_all(&charge).map_err(SendError::Quota)?;
+            let handles = take_handles();
+            debug_assert_eq!(handles.len(), handle_count);
+            st.queued_bytes += data.len();
+            st.queue.push_back(Message {
+                data,
+                handles,
+                charged_to: sender.clone(),
+            });
+            core::mem::take(&mut st.waiters)
+        };
+        for id in wake_list {
+            (peer.wake)(id);
+        }
+        Ok(())
+    }
+
+    /// Take the front message if `check` accepts it (e.g. the caller's
+    /// buffers are big enough); otherwise it stays queued.
+    pub fn recv<R, E>(
+        &self,
+        check: impl FnOnce(&Message<H>) -> Result<R, E>,
+    ) -> Result<(R, Message<H>), RecvError<E>> {
+        let mut st = self.state.lock();
+        let Some(front) = st.queue.front() else {
+            return Err(if st.peer_closed || st.peer.strong_count() == 0 {
+                RecvError::PeerClosed
+            } else {
+                RecvError::Empty
+            });
+        };
+        let r = check(front).map_err(RecvError::Refused)?;
+        let msg = st.queue.pop_front().expect("front exists");
+        st.queued_bytes -= msg.data.len();
+        Ok((r, msg))
+    }
+
+    /// A message is waiting.
+    pub fn readable(&self) -> bool {
+        !self.state.lock().queue.is_empty()
+    }
+
+    /// The other end is gone (messages may still be queued here).
+    pub fn peer_closed(&self) -> bool {
+        let st = self.state.lock();
+        st.peer_closed || st.peer.strong_count() == 0
+    }
+
+    /// Messages queued here.
+    pub fn queued(&self) -> usize {
+        self.state.lock().queue.len()
+    }
+
+    /// Wake `id` when this endpoint becomes readable or its peer closes.
+    pub fn add_waiter(&self, id: u32) {
+        let mut st = self.state.lock();
+        if !st.waiters.contains(&id) {
+            st.waiters.push(id);
+        }
+    }
+
+    pub fn remove_waiter(&self, id: u32) {
+        self.state.lock().waiters.retain(|&w| w != id);
+    }
+}
+
+impl<H: Payload> Endpoint<H> {
+    /// Destroy everything queued here, and every endpoint that only the
+    /// queued messages kept alive, without recursion.
+    fn drain_iteratively(&mut self) {
+        let mut work: Vec<Message<H>> = self.state.get_mut().queue.drain(..).collect();
+        self.state.get_mut().queued_bytes = 0;
+        while let Some(mut msg) = work.pop() {
+            for h in msg.take_handles() {
+                let Ok(ep) = h.into_endpoint() else { continue };
+                if let Some(mut inner) = Arc::into_inner(ep) {
+                    // Last reference: adopt its queue before it drops, so
+                    // its own Drop finds nothing to recurse into.
+                    work.extend(inner.state.get_mut().queue.drain(..));
+                    inner.state.get_mut().queued_bytes = 0;
+                }
+            }
+        }
+    }
+}
+
+impl<H: Payload> Drop for Endpoint<H> {
+    fn drop(&mut self) {
+        self.drain_iteratively();
+        self.creator.release(Resource::Endpoints, 1);
+        if let Some(peer) = self.state.get_mut().peer.upgrade() {
+            let waiters = {
+                let mut ps = peer.state.lock();
+                ps.peer_closed = true;
+                core::mem::take(&mut ps.waiters)
+            };
+            for id in waiters {
+                (peer.wake)(id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{Amounts, Resource::*, RESOURCES};
+    use std::cell::RefCell;
+
+    /// A test payload: an endpoint or a plain token.
+    enum Obj {
+        Ep(Arc<Endpoint<Obj>>),
+        Token(u32),
+    }
+
+    impl Payload for Obj {
+        fn into_endpoint(self) -> Result<Arc<Endpoint<Obj>>, Obj> {
+            match self {
+                Obj::Ep(e) => Ok(e),
+                other => Err(other),
+            }
+        }
+    }
+
+    thread_local! {
+        static WOKEN: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn wake(id: u32) {
+        WOKEN.with(|w| w.borrow_mut().push(id));
+    }
+
+    fn woken() -> Vec<u32> {
+        WOKEN.with(|w| core::mem::take(&mut *w.borrow_mut()))
+    }
+
+    fn account(eps: usize, msgs: usize, bytes: usize) -> Arc<Account> {
+        let mut a: Amounts = [0; RESOURCES];
+        a[Endpoints as usize] = eps;
+        a[Messages as usize] = msgs;
+        a[MessageBytes as usize] = bytes;
+        Account::root(a)
+    }
+
+    fn big() -> Arc<Account> {
+        account(1 << 20, 1 << 20, 1 << 30)
+    }
+
+    fn take_data<H: Payload>(ep: &Endpoint<H>) -> Result<Vec<u8>, RecvError<()>> {
+        ep.recv(|_| Ok::<(), ()>(()))
+            .map(|((), m)| m.data().to_vec())
+    }
+
+    #[test]
+    fn round_trip_in_order_with_handles() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        a.send(b"one".to_vec(), 1, &acct, || vec![Obj::Token(7)])
+            .unwrap();
+        a.send(b"two".to_vec(), 0, &acct, Vec::new).unwrap();
+        assert_eq!(acct.used(Messages), 2);
+        let ((), mut m) = b
+            .recv(|m| {
+                if m.handle_count() == 1 {
+                    Ok(())
+                } else {
+                    Err(())
+                }
+            })
+            .unwrap();
+        assert_eq!(m.data(), b"one");
+        match m.take_handles().pop() {
+            Some(Obj::Token(7)) => {}
+            _ => panic!("handle lost"),
+        }
+        drop(m);
+        assert_eq!(take_data(&b).unwrap(), b"two");
+        assert_eq!(take_data(&b), Err(RecvError::Empty));
+        assert_eq!(acct.used(Messages), 0);
+        assert_eq!(acct.used(MessageBytes), 0);
+    }
+
+    #[test]
+    fn refused_message_stays_queued() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        a.send(vec![1; 100], 0, &acct, Vec::new).unwrap();
+        let r = b.recv(|m| {
+            if m.data().len() <= 10 {
+                Ok(())
+            } else {
+                Err(m.data().len())
+            }
+        });
+        assert_eq!(r.err(), Some(RecvError::Refused(100)));
+        assert_eq!(take_data(&b).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn errors_leave_handles_with_the_caller() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        let taken = |_: ()| -> Vec<Obj> { panic!("handles taken on a failing send") };
+        assert_eq!(
+            a.send(vec![0; MAX_MSG_BYTES + 1], 0, &acct, || taken(())),
+            Err(SendError::TooBig)
+        );
+        assert_eq!(
+            a.send(vec![], MAX_MSG_HANDLES + 1, &acct, || taken(())),
+            Err(SendError::TooBig)
+        );
+        for _ in 0..QUEUE_MAX_MSGS {
+            a.send(vec![], 0, &acct, Vec::new).unwrap();
+        }
+        assert_eq!(
+            a.send(vec![], 1, &acct, || taken(())),
+            Err(SendError::QueueFull)
+        );
+        // Draining one makes room again.
+        take_data(&b).unwrap();
+        a.send(vec![], 0, &acct, Vec::new).unwrap();
+        drop(b);
+        assert_eq!(
+            a.send(vec![], 1, &acct, || taken(())),
+            Err(SendError::PeerClosed)
+        );
+    }
+
+    #[test]
+    fn queue_is_bounded_by_bytes_too() {
+        let acct = big();
+        let (a, _b) = create_pair::<Obj>(&acct, wake).unwrap();
+        let per = MAX_MSG_BYTES;
+        for _ in 0..QUEUE_MAX_BYTES / per {
+            a.send(vec![0; per], 0, &acct, Vec::new).unwrap();
+        }
+        assert_eq!(
+            a.send(vec![0; 1], 0, &acct, Vec::new),
+            Err(SendError::QueueFull)
+        );
+    }
+
+    #[test]
+    fn sender_quota_is_checked_and_released() {
+        let acct = account(2, 2, 10);
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        assert_eq!(
+            create_pair::<Obj>(&acct, wake).err(),
+            Some(QuotaExceeded(Endpoints))
+        );
+        a.send(vec![0; 6], 0, &acct, Vec::new).unwrap();
+        assert_eq!(
+            a.send(vec![0; 6], 0, &acct, Vec::new),
+            Err(SendError::Quota(QuotaExceeded(MessageBytes)))
+        );
+        a.send(vec![0; 4], 0, &acct, Vec::new).unwrap();
+        assert_eq!(
+            a.send(vec![], 0, &acct, Vec::new),
+            Err(SendError::Quota(QuotaExceeded(Messages)))
+        );
+        take_data(&b).unwrap();
+        a.send(vec![], 0, &acct, Vec::new).unwrap();
+        drop((a, b));
+        assert_eq!(acct.used(Endpoints), 0);
+        assert_eq!(acct.used(Messages), 0);
+        assert_eq!(acct.used(MessageBytes), 0);
+    }
+
+    #[test]
+    fn peer_drains_then_sees_closed_and_waiters_wake() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        b.add_waiter(41);
+        a.send(b"last words".to_vec(), 0, &acct, Vec::new).unwrap();
+        assert_eq!(woken(), vec![41]);
+        b.add_waiter(42);
+        drop(a);
+        assert_eq!(woken(), vec![42]);
+        assert!(b.peer_closed());
+        assert_eq!(take_data(&b).unwrap(), b"last words");
+        assert_eq!(take_data(&b), Err(RecvError::PeerClosed));
+    }
+
+    #[test]
+    fn self_and_peer_are_recognised() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        let (c, _d) = create_pair::<Obj>(&acct, wake).unwrap();
+        assert!(a.is_self_or_peer(&a));
+        assert!(a.is_self_or_peer(&b));
+        assert!(!a.is_self_or_peer(&c));
+    }
+
+    #[test]
+    fn deep_nesting_is_destroyed_without_recursion() {
+        // b0's queue holds b1, whose queue holds b2, ... 100_000 deep: each
+        // b(i+1) is sent through a(i) into b(i)'s queue, then a(i) closes.
+        const DEPTH: usize = 100_000;
+        let acct = big();
+        let (a0, b0) = create_pair::<Obj>(&acct, wake).unwrap();
+        let mut sender = a0;
+        for _ in 0..DEPTH {
+            let (x, y) = create_pair::<Obj>(&acct, wake).unwrap();
+            sender.send(vec![], 1, &acct, || vec![Obj::Ep(y)]).unwrap();
+            sender = x;
+        }
+        drop(sender);
+        assert_eq!(acct.used(Endpoints), DEPTH + 1);
+        // Closing b0 tears the whole chain down (a recursive drop would
+        // overflow the test thread's stack long before this depth).
+        drop(b0);
+        assert_eq!(acct.used(Endpoints), 0);
+        assert_eq!(acct.used(Messages), 0);
+    }
+}
