@@ -13,7 +13,7 @@ USER_TARGET := aarch64-unknown-none
 KOUT   := target/$(TARGET)/release
 UOUT   := target/$(USER_TARGET)/release
 # Programs packed into the kernel's boot archive.
-USER_PROGRAMS := init hello utest spin fpspin crashme
+USER_PROGRAMS := init hello utest spin fpspin crashme peer chanhog
 INITRD_DIR := $(CURDIR)/target/initrd
 # QEMU runner and image tool (host build).
 BOOTIMG := target/release/bootimg

@@ -8,6 +8,9 @@ use crate::{println, BOARD_RESERVED_MAX};
 use bsp_api::Board;
 use klib::frames::Range;
 
+/// Frames kept out of the root account, for the kernel's own use.
+const KERNEL_FRAME_RESERVE: usize = 1024;
+
 /// Facts gathered during boot, for the banner and the tests.
 pub struct BootInfo {
     pub ram_bytes: usize,
@@ -64,6 +67,12 @@ pub fn start(board: &'static dyn Board, boot_x0: usize) -> ! {
         panic!("frame allocator: {e:?}");
     }
     assert!(heap::init(), "no memory for the kernel heap");
+    // Processes may use every free frame but a reserve for the kernel's own
+    // later needs (kernel page tables); see crate::ipc for the other pools.
+    crate::ipc::init_root(
+        frames::free_count().saturating_sub(KERNEL_FRAME_RESERVE),
+        crate::task::sched::MAX_PROCS,
+    );
     BOOTARGS.call_once(|| map.bootargs().into());
 
     let pan = cpu::enable_pan();
@@ -91,7 +100,13 @@ pub fn start(board: &'static dyn Board, boot_x0: usize) -> ! {
 fn run_init(board: &dyn Board) -> ! {
     use crate::task::sched;
     let args: [&[u8]; 1] = [b"init"];
-    match sched::spawn(0, "init", &args) {
+    let spec = sched::SpawnSpec {
+        name: "init",
+        args: &args,
+        handles: &[],
+        limits: None,
+    };
+    match sched::spawn(0, &spec) {
         Ok(_) => {
             sched::run_until(|| sched::count() == 0);
             println!(

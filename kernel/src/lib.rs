@@ -17,6 +17,7 @@ extern crate alloc;
 pub mod arch;
 pub mod boot;
 pub mod console;
+pub mod ipc;
 pub mod irq;
 #[cfg(feature = "ktest")]
 pub mod ktest;

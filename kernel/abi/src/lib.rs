@@ -9,10 +9,12 @@
 //! `x1`..`x3` hold the results. All other registers are preserved.
 #![cfg_attr(not(test), no_std)]
 
+pub mod ipc;
 pub mod layout;
 pub mod process;
 pub mod sys;
 
+pub use ipc::{CallArgs, Rights};
 pub use process::{ArgSlice, ExitStatus, FaultKind, ProcessInfo, SpawnRequest, SysInfo};
 
 /// Every error a kernel interface can return. The discriminant is the value

@@ -22,10 +22,35 @@ pub struct SpawnRequest {
     /// Pointer to `argc` [`ArgSlice`]s; by convention argv[0] is the name.
     pub argv: u64,
     pub argc: u64,
-    /// Handles to move into the child (IPC issue); must be 0 for now.
+    /// Handles (u32 values) to move into the child; each needs the
+    /// TRANSFER right. The child finds them in order in its start-up
+    /// handle array.
     pub handles: u64,
     pub handle_count: u64,
+    /// Resource limits lent to the child out of the caller's own, indexed
+    /// by [`resource`]; 0 picks the default in [`DEFAULT_CHILD_LIMITS`].
+    pub limits: [u64; RESOURCES],
 }
+
+/// Accounted resources (index into limits and usage arrays).
+pub mod resource {
+    /// 4 KiB pages: user memory, page tables, the kernel stack.
+    pub const PAGES: usize = 0;
+    /// Process-table slots: the process itself and all its descendants.
+    pub const PROCESSES: usize = 1;
+    /// Channel endpoints created and still alive.
+    pub const ENDPOINTS: usize = 2;
+    /// Messages sent and still queued.
+    pub const MESSAGES: usize = 3;
+    /// Bytes of messages sent and still queued.
+    pub const MESSAGE_BYTES: usize = 4;
+}
+
+pub const RESOURCES: usize = 5;
+
+/// Limits a child gets when `SpawnRequest::limits` leaves them 0.
+/// A child may not spawn unless its parent lends it process slots.
+pub const DEFAULT_CHILD_LIMITS: [u64; RESOURCES] = [4096, 1, 32, 64, 128 * 1024];
 
 /// Why a process was killed by the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,12 +150,19 @@ pub struct ProcessInfo {
     pub state: u32,
     pub name_len: u32,
     pub name: [u8; 32],
-    /// Memory pages (including page tables) charged, and the quota.
+    /// Memory pages charged (user memory, page tables, kernel stack, and
+    /// budgets lent to children), and the limit.
     pub pages_used: u64,
     pub pages_quota: u64,
-    /// Live children, and the quota.
+    /// Children not yet collected by `wait`, and the limit.
     pub children_used: u64,
     pub children_quota: u64,
+    /// Usage and limits per [`resource`] (pages repeated at index 0).
+    pub used: [u64; RESOURCES],
+    pub limits: [u64; RESOURCES],
+    /// Handle-table slots in use, and the table size.
+    pub handles_used: u64,
+    pub handles_quota: u64,
 }
 
 /// `sys_info` output: global counters.

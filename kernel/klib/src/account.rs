@@ -102,8 +102,8 @@ impl Account {
                 return Err(QuotaExceeded(r));
             }
         }
-        for i in 0..RESOURCES {
-            inner.used[i] += amounts[i];
+        for (used, amount) in inner.used.iter_mut().zip(amounts) {
+            *used += amount;
         }
         Ok(())
     }

@@ -209,7 +209,11 @@ mod tests {
         t.insert(2, Rights::ALL).unwrap();
         t.remove(a).unwrap();
         let mut next = [0; 4];
-        assert_eq!(t.peek_next(4, &mut next), Err(Full), "only three slots are free");
+        assert_eq!(
+            t.peek_next(4, &mut next),
+            Err(Full),
+            "only three slots are free"
+        );
         t.peek_next(2, &mut next).unwrap();
         assert_eq!(t.insert(10, Rights::ALL), Ok(next[0]));
         assert_eq!(t.insert(11, Rights::ALL), Ok(next[1]));

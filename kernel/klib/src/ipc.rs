@@ -102,12 +102,15 @@ pub struct Endpoint<H: Payload> {
     wake: fn(u32),
 }
 
+/// The two ends of a new channel.
+pub type Pair<H> = (Arc<Endpoint<H>>, Arc<Endpoint<H>>);
+
 /// Create a channel: two endpoints, charged to `account`, whose waiters
 /// are woken with `wake`.
 pub fn create_pair<H: Payload>(
     account: &Arc<Account>,
     wake: fn(u32),
-) -> Result<(Arc<Endpoint<H>>, Arc<Endpoint<H>>), QuotaExceeded> {
+) -> Result<Pair<H>, QuotaExceeded> {
     account.charge(Resource::Endpoints, 2)?;
     let make = || Endpoint {
         state: Mutex::new(State {

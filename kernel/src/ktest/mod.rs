@@ -149,12 +149,23 @@ fn run_user_suite() -> Option<TestResult> {
     use crate::task::{initrd, sched};
     initrd::find("utest").ok().flatten()?;
     let args: [&[u8]; 1] = [b"utest"];
-    let pid = match sched::spawn(0, "utest", &args) {
+    let spec = sched::SpawnSpec {
+        name: "utest",
+        args: &args,
+        handles: &[],
+        limits: None,
+    };
+    let pid = match sched::spawn(0, &spec) {
         Ok(pid) => pid,
         Err(e) => return Some(Err(alloc::format!("spawning utest: {e}"))),
     };
-    sched::run_until(|| sched::count() == 0);
+    sched::run_until(|| sched::last_kernel_child().is_some_and(|(p, _)| p == pid));
+    // A failed test may leave children running: end them, and say so.
+    let leftovers = sched::kill_all();
     Some(match sched::last_kernel_child() {
+        _ if leftovers > 0 => Err(alloc::format!(
+            "{leftovers} process(es) still running after utest"
+        )),
         Some((p, abi::ExitStatus::Exited(0))) if p == pid => Ok(()),
         other => Err(alloc::format!("utest ended with {other:?}")),
     })
@@ -163,6 +174,10 @@ fn run_user_suite() -> Option<TestResult> {
 fn leak_check(frames_before: usize, heap_before: usize) -> TestResult {
     let (frames_after, heap_after) = (frames::free_count(), heap::used());
     check_eq!(crate::task::sched::count(), 0);
+    for r in klib::account::ALL {
+        let used = crate::ipc::root().used(r);
+        check!(used == 0, "root account still has {used} {r:?} charged");
+    }
     check!(
         frames_after == frames_before,
         "free frames {frames_before} before the suite, {frames_after} after"

@@ -1,12 +1,14 @@
 //! User address spaces: one TTBR0 translation tree per process, tagged with
 //! an ASID, holding only user pages (never executable by the kernel: PXN).
-//! Every page it holds, page tables included, is charged against the
-//! owner's memory quota; creating mappings is atomic against that quota.
+//! Every page it holds, page tables included, is charged to the owner's
+//! resource account; a mapping either happens whole or not at all.
 
 use super::frames;
 use abi::layout::{USER_END, USER_MIN};
 use abi::Error;
+use alloc::sync::Arc;
 use bsp_api::phys_to_virt;
+use klib::account::{Account, Resource};
 use klib::paging::{self, Flags, MapError, MemType, TableAccess, ENTRIES};
 use klib::PAGE_SIZE;
 use spin::Mutex;
@@ -36,7 +38,7 @@ fn free_asid(asid: u16) {
 /// Table frames for a user tree, charged to the owner.
 struct UserTables<'a> {
     charged: &'a mut usize,
-    quota: usize,
+    account: &'a Arc<Account>,
     over_quota: bool,
 }
 
@@ -46,11 +48,14 @@ impl TableAccess for UserTables<'_> {
     }
 
     fn alloc_table(&mut self) -> Option<usize> {
-        if *self.charged >= self.quota {
+        if self.account.charge(Resource::Pages, 1).is_err() {
             self.over_quota = true;
             return None;
         }
-        let pa = frames::alloc_zeroed()?;
+        let Some(pa) = frames::alloc_zeroed() else {
+            self.account.release(Resource::Pages, 1);
+            return None;
+        };
         *self.charged += 1;
         Some(pa)
     }
@@ -78,9 +83,9 @@ impl Access {
 pub struct AddressSpace {
     root: usize,
     asid: u16,
-    /// Pages charged: mapped frames plus page tables.
+    /// Pages held: mapped frames plus page tables (all charged to `account`).
     charged: usize,
-    quota: usize,
+    account: Arc<Account>,
 }
 
 /// End of the area `find_free` searches (64 GiB above `MMAP_BASE`).
@@ -99,22 +104,31 @@ fn check_range(va: usize, len: usize) -> Result<(), Error> {
 }
 
 impl AddressSpace {
-    /// An empty address space that may hold `quota` pages (tables included).
-    pub fn new(quota: usize) -> Result<Self, Error> {
-        if quota == 0 {
-            return Err(Error::QuotaExceeded);
+    /// An empty address space whose pages are charged to `account`.
+    pub fn new(account: Arc<Account>) -> Result<Self, Error> {
+        account
+            .charge(Resource::Pages, 1)
+            .map_err(|_| Error::QuotaExceeded)?;
+        let asid = alloc_asid();
+        let root = frames::alloc_zeroed();
+        match (asid, root) {
+            (Some(asid), Some(root)) => Ok(Self {
+                root,
+                asid,
+                charged: 1,
+                account,
+            }),
+            (asid, root) => {
+                if let Some(a) = asid {
+                    free_asid(a);
+                }
+                if let Some(r) = root {
+                    let _ = frames::free(r);
+                }
+                account.release(Resource::Pages, 1);
+                Err(Error::OutOfMemory)
+            }
         }
-        let asid = alloc_asid().ok_or(Error::OutOfMemory)?;
-        let Some(root) = frames::alloc_zeroed() else {
-            free_asid(asid);
-            return Err(Error::OutOfMemory);
-        };
-        Ok(Self {
-            root,
-            asid,
-            charged: 1,
-            quota,
-        })
     }
 
     /// The TTBR0_EL1 value selecting this address space.
@@ -122,43 +136,37 @@ impl AddressSpace {
         self.root as u64 | (self.asid as u64) << 48
     }
 
-    pub fn pages_charged(&self) -> usize {
+    /// Pages this address space holds (mapped frames and tables).
+    pub fn pages_held(&self) -> usize {
         self.charged
-    }
-
-    pub fn quota(&self) -> usize {
-        self.quota
     }
 
     fn tables(&mut self) -> UserTables<'_> {
         UserTables {
             charged: &mut self.charged,
-            quota: self.quota,
+            account: &self.account,
             over_quota: false,
         }
     }
 
     /// Map fresh zeroed pages at `va..va+len`. All or nothing: on any error
-    /// nothing new stays mapped and nothing stays charged (tables created on
-    /// the way remain, charged, and are freed with the address space).
+    /// nothing new stays mapped or charged, including tables made on the way.
     pub fn map_zeroed(&mut self, va: usize, len: usize, access: Access) -> Result<(), Error> {
         check_range(va, len)?;
         let pages = len / PAGE_SIZE;
-        if self
-            .charged
-            .checked_add(pages)
-            .is_none_or(|n| n > self.quota)
-        {
+        if self.account.available(Resource::Pages) < pages {
             return Err(Error::QuotaExceeded);
         }
         let root = self.root;
         for i in 0..pages {
             let page_va = va + i * PAGE_SIZE;
             // Tables allocated on the way count too, so re-check per page.
-            let frame = if self.charged < self.quota {
-                frames::alloc_zeroed().ok_or(Error::OutOfMemory)
-            } else {
-                Err(Error::QuotaExceeded)
+            let frame = match self.account.charge(Resource::Pages, 1) {
+                Err(_) => Err(Error::QuotaExceeded),
+                Ok(()) => frames::alloc_zeroed().ok_or_else(|| {
+                    self.account.release(Resource::Pages, 1);
+                    Error::OutOfMemory
+                }),
             };
             let result = match frame {
                 Err(e) => Err(e),
@@ -169,6 +177,7 @@ impl AddressSpace {
                         Err(e) => {
                             let over = t.over_quota;
                             let _ = frames::free(pa);
+                            self.account.release(Resource::Pages, 1);
                             Err(match e {
                                 MapError::AlreadyMapped => Error::InvalidArgument,
                                 MapError::NoMemory if over => Error::QuotaExceeded,
@@ -201,6 +210,7 @@ impl AddressSpace {
                 crate::arch::mmu::flush_tlb_user_page(va, self.asid);
                 let _ = frames::free(pa);
                 self.charged -= 1;
+                self.account.release(Resource::Pages, 1);
                 Ok(true)
             }
             Ok(None) => Ok(false),
@@ -233,6 +243,7 @@ impl AddressSpace {
         });
         if n > 0 {
             self.charged -= n;
+            self.account.release(Resource::Pages, n);
             crate::arch::mmu::flush_tlb_asid(self.asid);
         }
     }
@@ -314,6 +325,7 @@ impl Drop for AddressSpace {
         };
         paging::destroy(&mut Linear, self.root, &mut release, &mut release_table);
         debug_assert_eq!(released.get(), self.charged);
+        self.account.release(Resource::Pages, self.charged);
         self.charged = 0;
         free_asid(self.asid);
     }

@@ -5,8 +5,16 @@ use bsp_api::phys_to_virt;
 use klib::PAGE_SIZE;
 use linked_list_allocator::LockedHeap;
 
-/// Initial heap size. Grows with later issues' needs.
-pub const HEAP_PAGES: usize = 1024; // 4 MiB
+/// Heap size: 12 MiB. IPC objects live here, bounded by the root
+/// account's pools, so the heap is sized for all of them at once plus the
+/// process table and 2 MiB for everything else.
+pub const HEAP_PAGES: usize = 3072;
+
+const _: () = assert!(
+    HEAP_PAGES * PAGE_SIZE
+        >= crate::ipc::worst_case_heap() + 2 * 1024 * 1024 + crate::task::sched::MAX_PROCS * 8192,
+    "kernel heap smaller than the IPC pools' worst case"
+);
 
 #[global_allocator]
 static HEAP: LockedHeap = LockedHeap::empty();

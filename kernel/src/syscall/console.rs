@@ -10,7 +10,7 @@ pub const MAX_WRITE: usize = 4096;
 pub fn debug_write(ptr: u64, len: u64) -> Ret {
     let len = usize::try_from(len).map_err(|_| Error::InvalidArgument)?;
     if len > MAX_WRITE {
-        return Err(Error::InvalidArgument);
+        return Err(Error::InvalidArgument.into());
     }
     let mut buf = [0u8; MAX_WRITE];
     usercopy::copy_from_user(&mut buf[..len], ptr as usize)?;

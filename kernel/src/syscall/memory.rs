@@ -10,7 +10,7 @@ pub fn map(addr: u64, len: u64, prot: u64) -> Ret {
         p if p == sys::PROT_READ => Access::ReadOnly,
         p if p == sys::PROT_READ | sys::PROT_WRITE => Access::ReadWrite,
         p if p == sys::PROT_READ | sys::PROT_EXEC => Access::ReadExecute,
-        _ => return Err(Error::InvalidArgument),
+        _ => return Err(Error::InvalidArgument.into()),
     };
     let (addr, len) = (addr as usize, len as usize);
     let va = sched::with_current_aspace(|a| {

@@ -2,7 +2,9 @@
 //! run the call, and write the error code and results back (calling
 //! convention in `abi`). One small file per family of calls.
 
+mod channel;
 mod console;
+mod handle;
 mod memory;
 mod process;
 mod time;
@@ -10,8 +12,29 @@ mod time;
 use crate::arch::trap::TrapFrame;
 use abi::{sys, Error};
 
-/// Up to three result registers.
-pub type Ret = Result<[u64; 3], Error>;
+/// A failed call: the error code, and values for x1..x3 where the call
+/// defines them (e.g. the sizes `BufferTooSmall` asks for).
+#[derive(Clone, Copy, Debug)]
+pub struct SysError {
+    pub error: Error,
+    pub values: [u64; 3],
+}
+
+impl From<Error> for SysError {
+    fn from(error: Error) -> Self {
+        SysError {
+            error,
+            values: [0; 3],
+        }
+    }
+}
+
+/// Up to three result registers, or an error.
+pub type Ret = Result<[u64; 3], SysError>;
+
+pub fn ok2(a: u64, b: u64) -> Ret {
+    Ok([a, b, 0])
+}
 
 pub fn ok0() -> Ret {
     Ok([0; 3])
@@ -40,9 +63,17 @@ pub fn dispatch(frame: &mut TrapFrame) {
         sys::MEM_UNMAP => memory::unmap(a[0], a[1]),
         sys::PROCESS_INFO => process::info(a[0], a[1], a[2]),
         sys::SYS_INFO => process::sys_info(a[0], a[1]),
+        sys::HANDLE_CLOSE => handle::close(a[0]),
+        sys::HANDLE_DUP => handle::dup(a[0], a[1]),
+        sys::HANDLE_INFO => handle::info(a[0]),
+        sys::CHANNEL_CREATE => channel::create(),
+        sys::CHANNEL_SEND => channel::send(a[0], a[1], a[2], a[3], a[4]),
+        sys::CHANNEL_RECV => channel::recv(a[0], a[1], a[2], a[3], a[4], a[5]),
+        sys::WAIT_MANY => channel::wait_many(a[0], a[1], a[2]),
+        sys::CHANNEL_CALL => channel::call(a[0], a[1], a[2]),
         #[cfg(feature = "ktest")]
         sys::KTEST_REPORT => crate::ktest::user_report(a[0], a[1]),
-        _ => Err(Error::Unsupported),
+        _ => Err(Error::Unsupported.into()),
     };
     match result {
         Ok([r1, r2, r3]) => {
@@ -51,6 +82,14 @@ pub fn dispatch(frame: &mut TrapFrame) {
             frame.x[2] = r2;
             frame.x[3] = r3;
         }
-        Err(e) => frame.x[0] = e.code() as u64,
+        Err(SysError {
+            error,
+            values: [r1, r2, r3],
+        }) => {
+            frame.x[0] = error.code() as u64;
+            frame.x[1] = r1;
+            frame.x[2] = r2;
+            frame.x[3] = r3;
+        }
     }
 }

@@ -23,14 +23,11 @@ fn copy_in_bytes(slice: ArgSlice, max: usize) -> Result<Vec<u8>, Error> {
 
 pub fn spawn(req: u64) -> Ret {
     let req: SpawnRequest = usercopy::read_struct(req as usize)?;
-    if req.handle_count != 0 {
-        return Err(Error::Unsupported);
-    }
     let name = copy_in_bytes(req.name, MAX_NAME)?;
     let name = core::str::from_utf8(&name).map_err(|_| Error::InvalidArgument)?;
     let argc = usize::try_from(req.argc).map_err(|_| Error::InvalidArgument)?;
     if argc > MAX_ARGS {
-        return Err(Error::InvalidArgument);
+        return Err(Error::InvalidArgument.into());
     }
     let mut args: Vec<Vec<u8>> = Vec::with_capacity(argc);
     let mut total = 0usize;
@@ -42,18 +39,47 @@ pub fn spawn(req: u64) -> Ret {
         let arg = copy_in_bytes(slice, MAX_ARG_BYTES)?;
         total += arg.len();
         if total > MAX_ARG_BYTES {
-            return Err(Error::InvalidArgument);
+            return Err(Error::InvalidArgument.into());
         }
         args.push(arg);
     }
+    let handle_count = usize::try_from(req.handle_count).map_err(|_| Error::InvalidArgument)?;
+    if handle_count > sched::MAX_SPAWN_HANDLES {
+        return Err(Error::InvalidArgument.into());
+    }
+    let mut handles = [0u32; sched::MAX_SPAWN_HANDLES];
+    usercopy::copy_from_user(
+        as_bytes_mut(&mut handles[..handle_count]),
+        req.handles as usize,
+    )?;
+    let limits = req.limits.iter().enumerate().map(|(i, &v)| match v {
+        0 => abi::process::DEFAULT_CHILD_LIMITS[i] as usize,
+        v => usize::try_from(v).unwrap_or(usize::MAX),
+    });
+    let mut amounts = [0usize; abi::process::RESOURCES];
+    for (slot, v) in amounts.iter_mut().zip(limits) {
+        *slot = v;
+    }
     let arg_refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    let pid = sched::spawn(sched::current_pid(), name, &arg_refs)?;
+    let spec = sched::SpawnSpec {
+        name,
+        args: &arg_refs,
+        handles: &handles[..handle_count],
+        limits: Some(amounts),
+    };
+    let pid = sched::spawn(sched::current_pid(), &spec)?;
     ok1(pid as u64)
+}
+
+/// View a slice of u32 handle values as bytes (for user copies).
+pub fn as_bytes_mut(values: &mut [u32]) -> &mut [u8] {
+    // SAFETY: u32 has no invalid bit patterns and no padding.
+    unsafe { core::slice::from_raw_parts_mut(values.as_mut_ptr() as *mut u8, values.len() * 4) }
 }
 
 pub fn wait(pid: u64, flags: u64) -> Ret {
     if flags & !sys::WAIT_NOHANG != 0 {
-        return Err(Error::InvalidArgument);
+        return Err(Error::InvalidArgument.into());
     }
     let pid = u32::try_from(pid).map_err(|_| Error::NotFound)?;
     let status = sched::wait(pid, flags & sys::WAIT_NOHANG != 0)?;

@@ -6,6 +6,8 @@
 use crate::mm::addrspace::{Access, AddressSpace};
 use abi::layout::{PAGE_SIZE, STACK_SIZE, STACK_TOP, USER_END, USER_MIN};
 use abi::{ArgSlice, Error};
+use alloc::sync::Arc;
+use klib::account::{Account, Resource};
 use klib::elf::{self, ElfError};
 
 /// A loaded image, ready to run.
@@ -15,6 +17,8 @@ pub struct Image {
     pub sp: usize,
     pub argc: usize,
     pub argv: usize,
+    /// Where the start-up handle values (u32s) are on the stack.
+    pub handles: usize,
 }
 
 fn elf_error(e: ElfError) -> Error {
@@ -24,17 +28,23 @@ fn elf_error(e: ElfError) -> Error {
     }
 }
 
-/// Load `file` into a fresh address space of `quota` pages, with `args`
-/// placed on the stack.
-pub fn load(file: &[u8], args: &[&[u8]], quota: usize) -> Result<Image, Error> {
+/// Load `file` into a fresh address space charged to `account`, with
+/// `args` and the start-up `handles` values placed on the stack.
+pub fn load(
+    file: &[u8],
+    args: &[&[u8]],
+    handles: &[u32],
+    account: &Arc<Account>,
+) -> Result<Image, Error> {
+    let max_bytes = account.available(Resource::Pages).saturating_mul(PAGE_SIZE);
     let exe = elf::parse(
         file,
         USER_MIN,
         STACK_TOP - STACK_SIZE - PAGE_SIZE,
-        quota * PAGE_SIZE,
+        max_bytes,
     )
     .map_err(elf_error)?;
-    let mut aspace = AddressSpace::new(quota)?;
+    let mut aspace = AddressSpace::new(account.clone())?;
     for seg in exe.segments() {
         let (lo, hi) = seg.pages();
         let access = if seg.executable {
@@ -51,10 +61,12 @@ pub fn load(file: &[u8], args: &[&[u8]], quota: usize) -> Result<Image, Error> {
     const { assert!(STACK_TOP <= USER_END) };
     aspace.map_zeroed(stack_base, STACK_SIZE, Access::ReadWrite)?;
 
-    // Strings at the top, then the ArgSlice array, 16-byte aligned.
+    // Strings at the top, then the ArgSlice array (16-byte aligned), then
+    // the handle values.
     let strings: usize = args.iter().map(|a| a.len()).sum();
     let array = args.len() * core::mem::size_of::<ArgSlice>();
-    if strings + array + 64 > STACK_SIZE / 2 {
+    let handle_bytes = handles.len() * 4;
+    if strings + array + handle_bytes + 64 > STACK_SIZE / 2 {
         return Err(Error::InvalidArgument);
     }
     let mut at = STACK_TOP - strings;
@@ -75,11 +87,16 @@ pub fn load(file: &[u8], args: &[&[u8]], quota: usize) -> Result<Image, Error> {
         aspace.write(argv + i * core::mem::size_of::<ArgSlice>(), bytes)?;
         at += a.len();
     }
+    let handles_at = (argv - handle_bytes) & !15;
+    for (i, h) in handles.iter().enumerate() {
+        aspace.write(handles_at + i * 4, &h.to_le_bytes())?;
+    }
     Ok(Image {
         aspace,
         entry: exe.entry,
-        sp: argv,
+        sp: handles_at,
         argc: args.len(),
         argv,
+        handles: handles_at,
     })
 }

@@ -3,10 +3,13 @@
 
 use crate::arch::context::{Context, FpState};
 use crate::arch::trap::TrapFrame;
+use crate::ipc::HandleTable;
 use crate::mm::addrspace::AddressSpace;
 use crate::mm::frames;
 use abi::{Error, ExitStatus};
+use alloc::sync::Arc;
 use bsp_api::phys_to_virt;
+use klib::account::{Account, Resource};
 use klib::PAGE_SIZE;
 
 pub type Pid = u32;
@@ -23,6 +26,9 @@ pub enum Block {
     Child(Pid),
     /// Until console input arrives.
     Console,
+    /// Until a watched endpoint is readable or its peer closes, or the
+    /// counter reaches `until`.
+    Ipc { until: Option<u64> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,15 +40,26 @@ pub enum State {
     Zombie(ExitStatus),
 }
 
-/// A process's kernel stack: contiguous frames from the frame allocator.
+/// A process's kernel stack: contiguous frames from the frame allocator,
+/// charged to the process's account.
 pub struct KernelStack {
     base_pa: usize,
+    account: Arc<Account>,
 }
 
 impl KernelStack {
-    pub fn new() -> Result<Self, Error> {
-        let base_pa = frames::alloc_contiguous(KSTACK_PAGES, 1).ok_or(Error::OutOfMemory)?;
-        Ok(Self { base_pa })
+    pub fn new(account: &Arc<Account>) -> Result<Self, Error> {
+        account
+            .charge(Resource::Pages, KSTACK_PAGES)
+            .map_err(|_| Error::QuotaExceeded)?;
+        let Some(base_pa) = frames::alloc_contiguous(KSTACK_PAGES, 1) else {
+            account.release(Resource::Pages, KSTACK_PAGES);
+            return Err(Error::OutOfMemory);
+        };
+        Ok(Self {
+            base_pa,
+            account: account.clone(),
+        })
     }
 
     /// The (exclusive) top of the stack, a kernel virtual address.
@@ -54,6 +71,7 @@ impl KernelStack {
 impl Drop for KernelStack {
     fn drop(&mut self) {
         let _ = frames::free_contiguous(self.base_pa, KSTACK_PAGES);
+        self.account.release(Resource::Pages, KSTACK_PAGES);
     }
 }
 
@@ -95,6 +113,22 @@ pub struct Process {
     /// Children not yet collected by `wait`, and the limit.
     pub children: usize,
     pub children_quota: usize,
+    /// Where this process's resources are charged (limits lent by the
+    /// parent's account). Charged one process slot for the process itself.
+    pub account: Arc<Account>,
+    /// Handles to kernel objects. Emptied (outside the table lock) when
+    /// the process ends.
+    pub handles: HandleTable,
+}
+
+impl Drop for Process {
+    /// The record goes when the process is collected: give back its slot
+    /// and settle its account with the parent's.
+    fn drop(&mut self) {
+        debug_assert!(self.handles.is_empty(), "process dropped with open handles");
+        self.account.release(Resource::Processes, 1);
+        self.account.close();
+    }
 }
 
 impl Process {

@@ -15,19 +15,23 @@ use crate::arch::cpu::{self, IrqGuard};
 use crate::arch::mmu;
 use crate::arch::timer;
 use crate::arch::trap::TrapFrame;
+use crate::ipc::{HandleTable, Rights};
 use abi::process::state as pstate;
 use abi::{Error, ExitStatus, ProcessInfo};
 use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
+use klib::account::{Account, Amounts, Resource, ALL as ALL_RESOURCES};
 use spin::{Mutex, MutexGuard};
 
 /// Size of the process table (the most processes alive at once, zombies
-/// included).
+/// included). The root account holds exactly this many process slots.
 pub const MAX_PROCS: usize = 64;
-/// Default memory quota: pages of user memory and page tables.
-pub const DEFAULT_PAGE_QUOTA: usize = 4096;
 /// Default quota of children not yet collected by `wait`.
 pub const DEFAULT_CHILDREN_QUOTA: usize = 16;
+/// Most handles `spawn` passes to a child.
+pub const MAX_SPAWN_HANDLES: usize = 8;
 
 struct Table {
     slots: [Option<Box<Process>>; MAX_PROCS],
@@ -106,13 +110,18 @@ impl Table {
     }
 
     /// End the process in `slot`: free its memory now, record the status,
-    /// wake a waiting parent. The caller switches TTBR0 away first if it is
-    /// the running process.
-    fn terminate(&mut self, slot: usize, status: ExitStatus) {
+    /// wake a waiting parent. Returns its handles' objects, which the
+    /// caller must drop *after* releasing the table lock (closing an
+    /// endpoint wakes its peer's waiters, which takes the lock). The caller
+    /// switches TTBR0 away first if it is the running process.
+    #[must_use]
+    fn terminate(&mut self, slot: usize, status: ExitStatus) -> Vec<crate::ipc::Object> {
         let p = self.proc(slot);
         let (pid, parent) = (p.pid, p.parent);
         p.aspace = None;
         p.state = State::Zombie(status);
+        let mut objects = Vec::new();
+        p.handles.drain(|o| objects.push(o));
         self.orphan_children_of(pid);
         if parent == 0 {
             self.last_kernel_child = Some((pid, status));
@@ -122,6 +131,7 @@ impl Table {
                 par.state = State::Runnable;
             }
         }
+        objects
     }
 }
 
@@ -170,42 +180,99 @@ fn schedule(mut t: MutexGuard<'static, Table>) {
     unsafe { context::switch(from, to) };
 }
 
-/// Start program `name` from the initial archive as a child of `parent`
-/// (0 = the kernel), with `args` as its argv.
-pub fn spawn(parent: Pid, name: &str, args: &[&[u8]]) -> Result<Pid, Error> {
-    {
+/// What to start: a program from the boot archive, its argv, handles to
+/// move from the parent's table (values), and limits to lend it.
+pub struct SpawnSpec<'a> {
+    pub name: &'a str,
+    pub args: &'a [&'a [u8]],
+    pub handles: &'a [u32],
+    /// `None`: the defaults (or, for a process the kernel starts,
+    /// everything the root account has).
+    pub limits: Option<Amounts>,
+}
+
+/// Start a process as a child of `parent` (0 = the kernel). Either it
+/// starts, with the handles moved into its table, or nothing changes.
+pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
+    if spec.handles.len() > MAX_SPAWN_HANDLES {
+        return Err(Error::InvalidArgument);
+    }
+    let parent_account = {
         let mut t = table();
-        if parent != 0 {
+        let account = if parent == 0 {
+            crate::ipc::root().clone()
+        } else {
             let ps = t.slot_of(parent).ok_or(Error::NotFound)?;
             let p = t.proc(ps);
             if p.children >= p.children_quota {
                 return Err(Error::QuotaExceeded);
             }
-        }
-        if t.slots.iter().all(|s| s.is_some()) {
-            t.reap_orphans();
-            if t.slots.iter().all(|s| s.is_some()) {
-                return Err(Error::OutOfMemory);
-            }
-        }
-    }
-    let file = initrd::find(name)
+            check_transferable(&p.handles, spec.handles)?;
+            p.account.clone()
+        };
+        t.reap_orphans();
+        account
+    };
+    let limits = match spec.limits {
+        Some(l) => l,
+        None if parent == 0 => ALL_RESOURCES.map(|r| parent_account.available(r)),
+        None => abi::process::DEFAULT_CHILD_LIMITS.map(|v| v as usize),
+    };
+    let file = initrd::find(spec.name)
         .map_err(|_| Error::IoError)?
         .ok_or(Error::NotFound)?;
-    let image = loader::load(file, args, DEFAULT_PAGE_QUOTA)?;
-    let kstack = KernelStack::new()?;
+    let account = parent_account
+        .open_child(limits)
+        .map_err(|_| Error::QuotaExceeded)?;
+    // From here on, dropping `account` unused would leak its budget: close
+    // it on every error path.
+    let made = (|| {
+        account
+            .charge(Resource::Processes, 1)
+            .map_err(|_| Error::QuotaExceeded)?;
+        let parts = (|| {
+            let mut start_handles = [0u32; MAX_SPAWN_HANDLES];
+            // The child's table is fresh: its first handles are predictable.
+            HandleTable::new()
+                .peek_next(spec.handles.len(), &mut start_handles)
+                .map_err(|_| Error::InvalidArgument)?;
+            let image = loader::load(
+                file,
+                spec.args,
+                &start_handles[..spec.handles.len()],
+                &account,
+            )?;
+            let kstack = KernelStack::new(&account)?;
+            Ok((image, kstack))
+        })();
+        if parts.is_err() {
+            account.release(Resource::Processes, 1);
+        }
+        parts
+    })();
+    let (image, kstack) = match made {
+        Ok(parts) => parts,
+        Err(e) => {
+            account.close();
+            return Err(e);
+        }
+    };
 
     let mut t = table();
-    let slot = t
-        .slots
-        .iter()
-        .position(|s| s.is_none())
-        .ok_or(Error::OutOfMemory)?;
+    let Some(slot) = t.slots.iter().position(|s| s.is_none()) else {
+        // Cannot happen while the root account's process slots equal the
+        // table size; handled anyway.
+        drop(t);
+        drop((image, kstack));
+        account.release(Resource::Processes, 1);
+        account.close();
+        return Err(Error::OutOfMemory);
+    };
     let pid = t.next_pid;
     t.next_pid = t.next_pid.wrapping_add(1).max(1);
     let mut p = Box::new(Process {
         pid,
-        name: Name::new(name),
+        name: Name::new(spec.name),
         parent,
         state: State::Runnable,
         aspace: Some(image.aspace),
@@ -214,7 +281,20 @@ pub fn spawn(parent: Pid, name: &str, args: &[&[u8]]) -> Result<Pid, Error> {
         fp: FpState::default(),
         children: 0,
         children_quota: DEFAULT_CHILDREN_QUOTA,
+        account,
+        handles: HandleTable::new(),
     });
+    // Move the handles: validated above, and nothing ran in between.
+    if parent != 0 {
+        let ps = t.slot_of(parent).expect("parent is running");
+        for &h in spec.handles {
+            let (object, rights) = t.proc(ps).handles.remove(h).expect("validated handle");
+            if p.handles.insert(object, rights).is_err() {
+                unreachable!("a fresh table has room for MAX_SPAWN_HANDLES");
+            }
+        }
+        t.proc(ps).children += 1;
+    }
     let frame = p.user_frame();
     let mut regs = TrapFrame {
         x: [0; 31],
@@ -224,16 +304,27 @@ pub fn spawn(parent: Pid, name: &str, args: &[&[u8]]) -> Result<Pid, Error> {
     };
     regs.x[0] = image.argc as u64;
     regs.x[1] = image.argv as u64;
+    regs.x[2] = spec.handles.len() as u64;
+    regs.x[3] = image.handles as u64;
     // SAFETY: `frame` is the top of the new, unused kernel stack.
     unsafe { frame.write(regs) };
     p.context = Context::new_user(frame);
     t.slots[slot] = Some(p);
-    if parent != 0 {
-        if let Some(ps) = t.slot_of(parent) {
-            t.proc(ps).children += 1;
+    Ok(pid)
+}
+
+/// Every value in `handles` names a distinct handle with the TRANSFER right.
+fn check_transferable(table: &HandleTable, handles: &[u32]) -> Result<(), Error> {
+    for (i, &h) in handles.iter().enumerate() {
+        let (_, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
+        if !rights.contains(Rights::TRANSFER) {
+            return Err(Error::AccessDenied);
+        }
+        if handles[..i].contains(&h) {
+            return Err(Error::InvalidArgument);
         }
     }
-    Ok(pid)
+    Ok(())
 }
 
 /// The running process's pid (0 in the kernel's own context).
@@ -247,8 +338,10 @@ pub fn exit_current(status: ExitStatus) -> ! {
     let mut t = table();
     let slot = t.current.expect("exit outside a process");
     mmu::set_ttbr0(mmu::empty_ttbr0());
-    t.terminate(slot, status);
-    schedule(t);
+    let objects = t.terminate(slot, status);
+    drop(t);
+    drop(objects);
+    schedule(table());
     unreachable!("a zombie was scheduled");
 }
 
@@ -300,7 +393,9 @@ pub fn kill(pid: Pid) -> Result<(), Error> {
     if matches!(t.proc(target).state, State::Zombie(_)) {
         return Ok(());
     }
-    t.terminate(target, ExitStatus::Killed);
+    let objects = t.terminate(target, ExitStatus::Killed);
+    drop(t);
+    drop(objects);
     Ok(())
 }
 
@@ -341,10 +436,14 @@ pub fn on_tick() {
     };
     let now = timer::counter();
     for p in t.slots.iter_mut().flatten() {
-        if let State::Blocked(Block::Sleep { until }) = p.state {
-            if until <= now {
+        match p.state {
+            State::Blocked(Block::Sleep { until })
+            | State::Blocked(Block::Ipc { until: Some(until) })
+                if until <= now =>
+            {
                 p.state = State::Runnable;
             }
+            _ => {}
         }
     }
     if t.current.is_some() {
@@ -412,10 +511,8 @@ pub fn info(pid: Pid) -> Result<ProcessInfo, Error> {
     let slot = t.slot_of(pid).ok_or(Error::NotFound)?;
     let p = t.proc(slot);
     let (name, name_len) = p.name.raw();
-    let (pages_used, pages_quota) = p
-        .aspace
-        .as_ref()
-        .map_or((0, 0), |a| (a.pages_charged(), a.quota()));
+    let used = ALL_RESOURCES.map(|r| p.account.used(r) as u64);
+    let limits = ALL_RESOURCES.map(|r| p.account.limit(r) as u64);
     Ok(ProcessInfo {
         pid: p.pid,
         parent: p.parent,
@@ -427,10 +524,14 @@ pub fn info(pid: Pid) -> Result<ProcessInfo, Error> {
         },
         name_len: name_len as u32,
         name,
-        pages_used: pages_used as u64,
-        pages_quota: pages_quota as u64,
+        pages_used: used[Resource::Pages as usize],
+        pages_quota: limits[Resource::Pages as usize],
         children_used: p.children as u64,
         children_quota: p.children_quota as u64,
+        used,
+        limits,
+        handles_used: p.handles.len() as u64,
+        handles_quota: p.handles.capacity() as u64,
     })
 }
 
@@ -450,4 +551,55 @@ pub fn with_current_aspace<R>(
     let slot = t.current.ok_or(Error::InvalidArgument)?;
     let aspace = t.proc(slot).aspace.as_mut().ok_or(Error::InvalidArgument)?;
     f(aspace)
+}
+
+/// Run `f` on the running process's handle table and account. `f` must
+/// not drop kernel objects (see [`Table::terminate`]): return them instead.
+pub fn with_current<R>(f: impl FnOnce(&mut HandleTable, &Arc<Account>) -> R) -> Result<R, Error> {
+    let mut t = table();
+    let slot = t.current.ok_or(Error::InvalidArgument)?;
+    let p = t.proc(slot);
+    Ok(f(&mut p.handles, &p.account))
+}
+
+/// Wake `pid` if it sleeps in an IPC wait (endpoint wake hook).
+pub fn wake_ipc(pid: Pid) {
+    let mut t = table();
+    if let Some(slot) = t.slot_of(pid) {
+        let p = t.proc(slot);
+        if matches!(p.state, State::Blocked(Block::Ipc { .. })) {
+            p.state = State::Runnable;
+        }
+    }
+}
+
+/// Sleep until woken by an endpoint the caller registered with, or until
+/// the counter reaches `until`.
+pub fn block_ipc(until: Option<u64>) {
+    let mut t = table();
+    let Some(me) = t.current else { return };
+    t.proc(me).state = State::Blocked(Block::Ipc { until });
+    schedule(t);
+}
+
+/// Kill every process (the kernel test harness, after the user suite).
+/// Returns how many were still alive.
+pub fn kill_all() -> usize {
+    let mut t = table();
+    let mut objects = Vec::new();
+    let mut n = 0;
+    for slot in 0..MAX_PROCS {
+        let alive = t.slots[slot]
+            .as_ref()
+            .is_some_and(|p| !matches!(p.state, State::Zombie(_)));
+        if alive {
+            n += 1;
+            objects.extend(t.terminate(slot, ExitStatus::Killed));
+            t.proc(slot).parent = 0;
+        }
+    }
+    drop(t);
+    drop(objects);
+    table().reap_orphans();
+    n
 }

@@ -20,6 +20,7 @@ pub mod syscall;
 
 pub use abi::{self, Error};
 pub use args::Args;
+pub use start::startup_handles;
 
 /// Exit code of a program that panicked.
 pub const PANIC_EXIT_CODE: i32 = 101;

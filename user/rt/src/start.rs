@@ -1,9 +1,10 @@
-//! `_start`: where every program begins, with x0 = argc and x1 = argv from
-//! the kernel. Calls the program's `main` (declared with `entry!`) and
+//! `_start`: where every program begins, with x0 = argc, x1 = argv,
+//! x2 = the number of start-up handles and x3 = where their values are. Calls the program's `main` (declared with `entry!`) and
 //! exits with its return value.
 
 use crate::args::Args;
 use abi::ArgSlice;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 extern "Rust" {
     fn __rt_main(args: Args) -> i32;
@@ -19,10 +20,32 @@ core::arch::global_asm!(
     "    brk #0",
 );
 
+static STARTUP_HANDLES: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
+static STARTUP_HANDLE_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// The handles the parent passed at spawn, in the order it listed them.
+pub fn startup_handles() -> &'static [u32] {
+    let n = STARTUP_HANDLE_COUNT.load(Ordering::Relaxed);
+    let p = STARTUP_HANDLES.load(Ordering::Relaxed);
+    if n == 0 || p.is_null() {
+        return &[];
+    }
+    // SAFETY: set once in `__rt_start` to the kernel-written array on the
+    // stack, which lives as long as the program.
+    unsafe { core::slice::from_raw_parts(p, n) }
+}
+
 #[no_mangle]
-extern "C" fn __rt_start(argc: usize, argv: *const ArgSlice) -> ! {
+extern "C" fn __rt_start(
+    argc: usize,
+    argv: *const ArgSlice,
+    handle_count: usize,
+    handles: *const u32,
+) -> ! {
     // SAFETY: the kernel passes argc/argv describing its stack layout.
     let args = unsafe { Args::from_raw(argc, argv) };
+    STARTUP_HANDLES.store(handles.cast_mut(), Ordering::Relaxed);
+    STARTUP_HANDLE_COUNT.store(handle_count, Ordering::Relaxed);
     // SAFETY: `__rt_main` is defined by the program through `entry!`.
     let code = unsafe { __rt_main(args) };
     crate::sys::exit(code)

@@ -6,6 +6,9 @@ use abi::{sys, ArgSlice, Error, ExitStatus, ProcessInfo, SpawnRequest, SysInfo};
 /// A process id.
 pub type Pid = u32;
 
+/// A handle value.
+pub type Handle = u32;
+
 /// End this process with `code`.
 pub fn exit(code: i32) -> ! {
     let _ = call(sys::EXIT, [code as u32 as u64, 0, 0, 0, 0, 0]);
@@ -24,6 +27,18 @@ fn slice(bytes: &[u8]) -> ArgSlice {
 
 /// Start program `name` with `args` (argv[0] is the name, added here).
 pub fn spawn(name: &str, args: &[&str]) -> Result<Pid, Error> {
+    spawn_with(name, args, &[], [0; abi::process::RESOURCES])
+}
+
+/// Start program `name` with `args`, moving `handles` into it (they need
+/// the TRANSFER right) and lending it `limits` (0 = default) out of this
+/// process's own.
+pub fn spawn_with(
+    name: &str,
+    args: &[&str],
+    handles: &[Handle],
+    limits: [u64; abi::process::RESOURCES],
+) -> Result<Pid, Error> {
     let mut argv = [ArgSlice::default(); abi::process::MAX_ARGS];
     if args.len() + 1 > argv.len() {
         return Err(Error::InvalidArgument);
@@ -36,8 +51,9 @@ pub fn spawn(name: &str, args: &[&str]) -> Result<Pid, Error> {
         name: slice(name.as_bytes()),
         argv: argv.as_ptr() as u64,
         argc: (args.len() + 1) as u64,
-        handles: 0,
-        handle_count: 0,
+        handles: handles.as_ptr() as u64,
+        handle_count: handles.len() as u64,
+        limits,
     };
     let [pid, _, _] = call(
         sys::SPAWN,
@@ -145,4 +161,137 @@ pub fn sys_info() -> Result<SysInfo, Error> {
 /// Hand the user test suite's counts to a kernel test build.
 pub fn ktest_report(passed: u64, failed: u64) -> Result<(), Error> {
     call(sys::KTEST_REPORT, [passed, failed, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Close a handle.
+pub fn handle_close(h: Handle) -> Result<(), Error> {
+    call(sys::HANDLE_CLOSE, [h as u64, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// A new handle to the same object with `rights` (a subset of h's).
+pub fn handle_dup(h: Handle, rights: abi::Rights) -> Result<Handle, Error> {
+    call(sys::HANDLE_DUP, [h as u64, rights as u64, 0, 0, 0, 0]).map(|r| r[0] as Handle)
+}
+
+/// The object type and rights of a handle.
+pub fn handle_info(h: Handle) -> Result<(u64, abi::Rights), Error> {
+    call(sys::HANDLE_INFO, [h as u64, 0, 0, 0, 0, 0]).map(|r| (r[0], r[1] as abi::Rights))
+}
+
+/// A new channel: its two endpoints.
+pub fn channel_create() -> Result<(Handle, Handle), Error> {
+    call(sys::CHANNEL_CREATE, [0; 6]).map(|r| (r[0] as Handle, r[1] as Handle))
+}
+
+/// Send `data` and move `handles` to the other end. Never blocks.
+pub fn channel_send(h: Handle, data: &[u8], handles: &[Handle]) -> Result<(), Error> {
+    call(
+        sys::CHANNEL_SEND,
+        [
+            h as u64,
+            data.as_ptr() as u64,
+            data.len() as u64,
+            handles.as_ptr() as u64,
+            handles.len() as u64,
+            0,
+        ],
+    )
+    .map(|_| ())
+}
+
+/// What a receive delivered, or why it did not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecvError {
+    /// The message needs buffers of these sizes (bytes, handles); it stays queued.
+    TooSmall {
+        bytes: usize,
+        handles: usize,
+    },
+    Other(Error),
+}
+
+impl From<Error> for RecvError {
+    fn from(e: Error) -> Self {
+        RecvError::Other(e)
+    }
+}
+
+/// Receive one message into `buf` and `handles`; returns (bytes, handles).
+/// `timeout_ns`: 0 = don't wait (`WouldBlock`), `abi::sys::NO_TIMEOUT` = forever.
+pub fn channel_recv(
+    h: Handle,
+    buf: &mut [u8],
+    handles: &mut [Handle],
+    timeout_ns: u64,
+) -> Result<(usize, usize), RecvError> {
+    let (x0, r) = crate::syscall::call_raw(
+        sys::CHANNEL_RECV,
+        [
+            h as u64,
+            buf.as_mut_ptr() as u64,
+            buf.len() as u64,
+            handles.as_mut_ptr() as u64,
+            handles.len() as u64,
+            timeout_ns,
+        ],
+    );
+    match Error::from_code(x0) {
+        None if x0 == 0 => Ok((r[0] as usize, r[1] as usize)),
+        Some(Error::BufferTooSmall) => Err(RecvError::TooSmall {
+            bytes: r[0] as usize,
+            handles: r[1] as usize,
+        }),
+        Some(e) => Err(RecvError::Other(e)),
+        None => Err(RecvError::Other(Error::InvalidArgument)),
+    }
+}
+
+/// Wait until one of `handles` is readable or its peer closed; returns the
+/// (readable, peer-closed) bit masks. `TimedOut` after `timeout_ns`.
+pub fn wait_many(handles: &[Handle], timeout_ns: u64) -> Result<(u64, u64), Error> {
+    call(
+        sys::WAIT_MANY,
+        [
+            handles.as_ptr() as u64,
+            handles.len() as u64,
+            timeout_ns,
+            0,
+            0,
+            0,
+        ],
+    )
+    .map(|r| (r[0], r[1]))
+}
+
+/// Send a request on `h` and wait for the reply on the same channel.
+pub fn channel_call(
+    h: Handle,
+    data: &[u8],
+    handles: &[Handle],
+    reply: &mut [u8],
+    reply_handles: &mut [Handle],
+    timeout_ns: u64,
+) -> Result<(usize, usize), Error> {
+    let args = abi::CallArgs {
+        send_data: data.as_ptr() as u64,
+        send_len: data.len() as u64,
+        send_handles: handles.as_ptr() as u64,
+        send_handle_count: handles.len() as u64,
+        recv_buf: reply.as_mut_ptr() as u64,
+        recv_len: reply.len() as u64,
+        recv_handles: reply_handles.as_mut_ptr() as u64,
+        recv_handle_cap: reply_handles.len() as u64,
+    };
+    call(
+        sys::CHANNEL_CALL,
+        [
+            h as u64,
+            &args as *const abi::CallArgs as u64,
+            timeout_ns,
+            0,
+            0,
+            0,
+        ],
+    )
+    .map(|r| (r[0] as usize, r[1] as usize))
 }

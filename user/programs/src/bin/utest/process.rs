@@ -1,75 +1,22 @@
-//! `utest`: the user-space test suite. Prints `test NAME ... ok|FAILED`
-//! per test; in a kernel test build it hands its counts to the kernel's
-//! summary (`ktest_report`), otherwise it prints `N passed, N failed`.
-#![no_std]
-#![no_main]
+//! Process tests: spawn, wait, kill, faults, preemption, sleep, quotas,
+//! system-call argument checking, memory mapping.
 
-extern crate alloc;
-
-use abi::layout::{PAGE_SIZE, USER_END};
-use abi::sys::{PROT_READ, PROT_WRITE};
-use abi::{Error, ExitStatus, FaultKind};
-use alloc::format;
+use crate::{check, check_eq, TestResult};
 use alloc::string::String;
 use alloc::vec::Vec;
-use rt::{abi, println, sys};
+use rt::abi::layout::{PAGE_SIZE, USER_END};
+use rt::abi::sys::{PROT_READ, PROT_WRITE};
+use rt::abi::{self, Error, ExitStatus, FaultKind};
+use rt::sys;
 
-rt::entry!(main);
-
-/// Why a test failed.
-struct Fail(String);
-
-impl From<String> for Fail {
-    fn from(s: String) -> Self {
-        Fail(s)
-    }
-}
-
-impl From<Error> for Fail {
-    fn from(e: Error) -> Self {
-        Fail(format!("unexpected error: {e}"))
-    }
-}
-
-type TestResult = Result<(), Fail>;
-
-macro_rules! check {
-    ($cond:expr) => {
-        if !$cond {
-            return Err(Fail(format!("check failed: {} (line {})", stringify!($cond), line!())));
-        }
-    };
-    ($cond:expr, $($arg:tt)+) => {
-        if !$cond {
-            return Err(Fail(format!("{} (line {})", format!($($arg)+), line!())));
-        }
-    };
-}
-
-macro_rules! check_eq {
-    ($a:expr, $b:expr) => {{
-        let (a, b) = (&$a, &$b);
-        if a != b {
-            return Err(Fail(format!(
-                "{} == {}: {:?} != {:?} (line {})",
-                stringify!($a),
-                stringify!($b),
-                a,
-                b,
-                line!()
-            )));
-        }
-    }};
-}
-
-fn run_program(name: &str, args: &[&str]) -> Result<ExitStatus, Error> {
+pub fn run_program(name: &str, args: &[&str]) -> Result<ExitStatus, Error> {
     let pid = sys::spawn(name, args)?;
     sys::wait(pid)
 }
 
 // ---- processes ----
 
-fn spawn_wait_reports_exit_codes() -> TestResult {
+pub fn spawn_wait_reports_exit_codes() -> TestResult {
     check_eq!(
         run_program("hello", &["--quiet"]),
         Ok(ExitStatus::Exited(0))
@@ -86,7 +33,7 @@ fn spawn_wait_reports_exit_codes() -> TestResult {
     Ok(())
 }
 
-fn spawn_exit_cycles_leave_no_leak() -> TestResult {
+pub fn spawn_exit_cycles_leave_no_leak() -> TestResult {
     let before = sys::sys_info()?;
     for i in 0..200 {
         let status = run_program("hello", &["--quiet", "--exit", "0"]);
@@ -98,7 +45,7 @@ fn spawn_exit_cycles_leave_no_leak() -> TestResult {
     Ok(())
 }
 
-fn wait_and_kill_only_own_children() -> TestResult {
+pub fn wait_and_kill_only_own_children() -> TestResult {
     let me = sys::process_info(0)?;
     check_eq!(sys::wait(me.pid), Err(Error::NotFound));
     check_eq!(sys::wait(99_999), Err(Error::NotFound));
@@ -111,7 +58,7 @@ fn wait_and_kill_only_own_children() -> TestResult {
     Ok(())
 }
 
-fn each_fault_kills_only_the_child() -> TestResult {
+pub fn each_fault_kills_only_the_child() -> TestResult {
     let cases = [
         ("null", FaultKind::BadAccess),
         ("write-text", FaultKind::BadAccess),
@@ -138,7 +85,7 @@ fn each_fault_kills_only_the_child() -> TestResult {
     Ok(())
 }
 
-fn preemption_lets_the_parent_run() -> TestResult {
+pub fn preemption_lets_the_parent_run() -> TestResult {
     let pid = sys::spawn("spin", &[])?;
     // The child never yields; the parent gets the CPU back only because the
     // timer preempts it.
@@ -158,7 +105,7 @@ fn preemption_lets_the_parent_run() -> TestResult {
     Ok(())
 }
 
-fn sleep_wakes_on_time() -> TestResult {
+pub fn sleep_wakes_on_time() -> TestResult {
     for ms in [1u64, 20, 50] {
         let t0 = sys::clock_ns();
         sys::sleep_ms(ms);
@@ -175,7 +122,7 @@ fn sleep_wakes_on_time() -> TestResult {
     Ok(())
 }
 
-fn children_quota_is_enforced() -> TestResult {
+pub fn children_quota_is_enforced() -> TestResult {
     let quota = sys::process_info(0)?.children_quota as usize;
     let mut pids = Vec::new();
     let result = (|| -> TestResult {
@@ -197,7 +144,7 @@ fn children_quota_is_enforced() -> TestResult {
     result
 }
 
-fn fp_state_survives_context_switches() -> TestResult {
+pub fn fp_state_survives_context_switches() -> TestResult {
     let pid = sys::spawn("fpspin", &[])?;
     let mut acc = [1.0f64, 2.0, 3.0, 4.0];
     for i in 0..200 {
@@ -222,7 +169,7 @@ fn fp_state_survives_context_switches() -> TestResult {
 
 // ---- system call arguments ----
 
-fn bad_pointers_are_bad_address() -> TestResult {
+pub fn bad_pointers_are_bad_address() -> TestResult {
     let write = |ptr: usize, len: usize| {
         rt::syscall::call(abi::sys::DEBUG_WRITE, [ptr as u64, len as u64, 0, 0, 0, 0])
     };
@@ -258,7 +205,7 @@ fn bad_pointers_are_bad_address() -> TestResult {
     );
     // Writing into our own read-only text is refused too.
     check_eq!(
-        info(main as *const () as usize, 4096).err(),
+        info(crate::main as *const () as usize, 4096).err(),
         Some(Error::BadAddress)
     );
     check_eq!(
@@ -268,7 +215,7 @@ fn bad_pointers_are_bad_address() -> TestResult {
     Ok(())
 }
 
-fn unknown_and_malformed_calls_are_errors() -> TestResult {
+pub fn unknown_and_malformed_calls_are_errors() -> TestResult {
     check_eq!(
         rt::syscall::call(999, [0; 6]).err(),
         Some(Error::Unsupported)
@@ -299,7 +246,7 @@ fn unknown_and_malformed_calls_are_errors() -> TestResult {
 
 // ---- memory ----
 
-fn map_unmap_round_trip() -> TestResult {
+pub fn map_unmap_round_trip() -> TestResult {
     let before = sys::process_info(0)?.pages_used;
     let va = sys::mem_map(0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE)?;
     // SAFETY: four fresh read-write pages.
@@ -317,7 +264,7 @@ fn map_unmap_round_trip() -> TestResult {
     Ok(())
 }
 
-fn memory_quota_exceeded_keeps_the_process_alive() -> TestResult {
+pub fn memory_quota_exceeded_keeps_the_process_alive() -> TestResult {
     let info = sys::process_info(0)?;
     let too_much = (info.pages_quota as usize + 1) * PAGE_SIZE;
     check_eq!(
@@ -340,7 +287,7 @@ fn memory_quota_exceeded_keeps_the_process_alive() -> TestResult {
     Ok(())
 }
 
-fn heap_allocations_work() -> TestResult {
+pub fn heap_allocations_work() -> TestResult {
     let v: Vec<u64> = (0..100_000).collect();
     check_eq!(v.iter().sum::<u64>(), 4_999_950_000);
     let s: String = (0..1000)
@@ -348,76 +295,4 @@ fn heap_allocations_work() -> TestResult {
         .collect();
     check_eq!(s.len(), 1000);
     Ok(())
-}
-
-/// A named test.
-type Test = (&'static str, fn() -> TestResult);
-
-const TESTS: &[Test] = &[
-    (
-        "spawn_wait_reports_exit_codes",
-        spawn_wait_reports_exit_codes,
-    ),
-    (
-        "spawn_exit_cycles_leave_no_leak",
-        spawn_exit_cycles_leave_no_leak,
-    ),
-    (
-        "wait_and_kill_only_own_children",
-        wait_and_kill_only_own_children,
-    ),
-    (
-        "each_fault_kills_only_the_child",
-        each_fault_kills_only_the_child,
-    ),
-    (
-        "preemption_lets_the_parent_run",
-        preemption_lets_the_parent_run,
-    ),
-    ("sleep_wakes_on_time", sleep_wakes_on_time),
-    ("children_quota_is_enforced", children_quota_is_enforced),
-    (
-        "fp_state_survives_context_switches",
-        fp_state_survives_context_switches,
-    ),
-    ("bad_pointers_are_bad_address", bad_pointers_are_bad_address),
-    (
-        "unknown_and_malformed_calls_are_errors",
-        unknown_and_malformed_calls_are_errors,
-    ),
-    ("map_unmap_round_trip", map_unmap_round_trip),
-    (
-        "memory_quota_exceeded_keeps_the_process_alive",
-        memory_quota_exceeded_keeps_the_process_alive,
-    ),
-    ("heap_allocations_work", heap_allocations_work),
-];
-
-fn main(args: rt::Args) -> i32 {
-    let filter = args.get(1);
-    let (mut passed, mut failed) = (0u64, 0u64);
-    for (name, test) in TESTS {
-        if filter.is_some_and(|f| !name.contains(f)) {
-            continue;
-        }
-        match test() {
-            Ok(()) => {
-                println!("test user::{name} ... ok");
-                passed += 1;
-            }
-            Err(Fail(why)) => {
-                println!("test user::{name} ... FAILED");
-                println!("    {why}");
-                failed += 1;
-            }
-        }
-    }
-    if sys::ktest_report(passed, failed).is_err() {
-        println!("{passed} passed, {failed} failed");
-    }
-    if failed == 0 {
-        0
-    } else {
-        1
-    }
 }

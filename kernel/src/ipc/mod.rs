@@ -1,0 +1,98 @@
+//! Capability IPC: the kernel objects handles name ([`Object`]), each
+//! process's handle table, channels (the portable core is `klib::ipc`),
+//! and the root resource account from which every process's quotas are
+//! lent (`klib::account`; see `docs/bugs/0001-global-channel-exhaustion.md`).
+
+use alloc::sync::Arc;
+use klib::account::{Account, Amounts, RESOURCES};
+use klib::ipc::Payload;
+use spin::Once;
+
+pub use klib::handles::{HandleValue, Rights};
+
+/// Handle-table slots per process (the handle quota).
+pub const HANDLES_PER_PROCESS: usize = 64;
+
+/// A channel endpoint; its messages carry [`InFlight`] handles.
+pub type Endpoint = klib::ipc::Endpoint<InFlight>;
+
+/// A process's handle table.
+pub type HandleTable = klib::handles::HandleTable<Object, HANDLES_PER_PROCESS>;
+
+/// What a handle can name.
+pub enum Object {
+    Endpoint(Arc<Endpoint>),
+}
+
+impl Object {
+    /// The type code `handle_info` reports.
+    pub fn type_code(&self) -> u64 {
+        match self {
+            Object::Endpoint(_) => abi::ipc::object_type::CHANNEL_ENDPOINT,
+        }
+    }
+
+    /// Another reference to the same object.
+    pub fn duplicate(&self) -> Object {
+        match self {
+            Object::Endpoint(e) => Object::Endpoint(e.clone()),
+        }
+    }
+}
+
+/// A handle travelling in a message (or to a child at spawn): the object
+/// and the rights it had, removed from the sender's table.
+pub struct InFlight {
+    pub object: Object,
+    pub rights: Rights,
+}
+
+impl Payload for InFlight {
+    fn into_endpoint(self) -> Result<Arc<Endpoint>, InFlight> {
+        match self.object {
+            Object::Endpoint(e) => Ok(e),
+        }
+    }
+}
+
+/// Wake a thread blocked on IPC (the endpoints' wake hook).
+pub fn wake(pid: u32) {
+    crate::task::sched::wake_ipc(pid);
+}
+
+/// Global pools the root account holds, besides process slots and pages:
+/// endpoints, messages and message bytes. Every process's limits are lent
+/// out of these, so the kernel heap needs at most [`worst_case_heap`].
+pub const ROOT_ENDPOINTS: usize = 2048;
+pub const ROOT_MESSAGES: usize = 4096;
+pub const ROOT_MESSAGE_BYTES: usize = 4 << 20;
+
+/// Heap bytes IPC can use with every pool full: endpoints and messages
+/// (with their allocator overhead) plus the message bytes.
+pub const fn worst_case_heap() -> usize {
+    const ENDPOINT_BYTES: usize = 256;
+    const MESSAGE_BYTES: usize = 64 + 16 * klib::ipc::MAX_MSG_HANDLES + 32;
+    ROOT_ENDPOINTS * ENDPOINT_BYTES + ROOT_MESSAGES * MESSAGE_BYTES + ROOT_MESSAGE_BYTES
+}
+
+static ROOT: Once<Arc<Account>> = Once::new();
+
+/// Create the root account once, holding `pages` frames and `processes`
+/// process slots plus the IPC pools.
+pub fn init_root(pages: usize, processes: usize) {
+    ROOT.call_once(|| {
+        let mut limits: Amounts = [0; RESOURCES];
+        limits[abi::process::resource::PAGES] = pages;
+        limits[abi::process::resource::PROCESSES] = processes;
+        limits[abi::process::resource::ENDPOINTS] = ROOT_ENDPOINTS;
+        limits[abi::process::resource::MESSAGES] = ROOT_MESSAGES;
+        limits[abi::process::resource::MESSAGE_BYTES] = ROOT_MESSAGE_BYTES;
+        Account::root(limits)
+    });
+}
+
+/// The kernel's root account.
+pub fn root() -> &'static Arc<Account> {
+    ROOT.get()
+        .expect("root account used before boot created it")
+}

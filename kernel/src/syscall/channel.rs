@@ -1,0 +1,260 @@
+//! Channel calls: create, send (never blocks), receive (optionally
+//! blocking, with a timeout), wait on several endpoints, and call (send,
+//! then wait for the reply on the same channel).
+
+use super::process::as_bytes_mut;
+use super::{ok2, Ret, SysError};
+use crate::arch::timer;
+use crate::ipc::{Endpoint, InFlight, Object, Rights};
+use crate::mm::usercopy;
+use crate::task::sched;
+use abi::ipc::{MAX_MSG_BYTES, MAX_MSG_HANDLES, MAX_WAIT_HANDLES};
+use abi::{sys, CallArgs, Error};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use klib::ipc::{self as kipc, RecvError, SendError};
+
+fn value(h: u64) -> Result<u32, Error> {
+    u32::try_from(h).map_err(|_| Error::InvalidHandle)
+}
+
+/// The endpoint behind handle `h`, if the handle has `need` rights.
+fn endpoint(h: u64, need: Rights) -> Result<Arc<Endpoint>, Error> {
+    let h = value(h)?;
+    sched::with_current(|table, _| {
+        let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
+        let Object::Endpoint(ep) = object;
+        if !rights.contains(need) {
+            return Err(Error::AccessDenied);
+        }
+        Ok(ep.clone())
+    })?
+}
+
+/// The counter value at which a wait of `timeout_ns` ends (`None`: never).
+fn deadline(timeout_ns: u64) -> Option<u64> {
+    (timeout_ns != sys::NO_TIMEOUT)
+        .then(|| timer::counter().saturating_add(timer::ns_to_ticks(timeout_ns)))
+}
+
+pub fn create() -> Ret {
+    let (a, b) = sched::with_current(|table, account| {
+        if table.free() < 2 {
+            return Err(Error::QuotaExceeded);
+        }
+        let (a, b) =
+            kipc::create_pair(account, crate::ipc::wake).map_err(|_| Error::QuotaExceeded)?;
+        let all = Rights::ALL;
+        let ha = table
+            .insert(Object::Endpoint(a), all)
+            .map_err(|_| Error::QuotaExceeded)?;
+        let hb = table
+            .insert(Object::Endpoint(b), all)
+            .map_err(|_| Error::QuotaExceeded)?;
+        Ok((ha, hb))
+    })??;
+    ok2(a as u64, b as u64)
+}
+
+/// Send on `ep` from the current process: bytes at `data` and the handles
+/// whose values are at `handles`. On any error the caller keeps them all.
+fn send_from_user(
+    ep: &Arc<Endpoint>,
+    own: u32,
+    data: u64,
+    len: u64,
+    handles: u64,
+    count: u64,
+) -> Result<(), Error> {
+    let len = usize::try_from(len).map_err(|_| Error::InvalidArgument)?;
+    let count = usize::try_from(count).map_err(|_| Error::InvalidArgument)?;
+    if len > MAX_MSG_BYTES || count > MAX_MSG_HANDLES {
+        return Err(Error::InvalidArgument);
+    }
+    let mut values = [0u32; MAX_MSG_HANDLES];
+    usercopy::copy_from_user(as_bytes_mut(&mut values[..count]), handles as usize)?;
+    let values = &values[..count];
+    let mut bytes = alloc::vec![0u8; len];
+    usercopy::copy_from_user(&mut bytes, data as usize)?;
+
+    let account = sched::with_current(|table, account| {
+        for (i, &h) in values.iter().enumerate() {
+            let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
+            if !rights.contains(Rights::TRANSFER) {
+                return Err(Error::AccessDenied);
+            }
+            // The same handle twice, or the channel's own ends through itself.
+            let Object::Endpoint(other) = object;
+            if values[..i].contains(&h) || h == own || ep.is_self_or_peer(other) {
+                return Err(Error::InvalidArgument);
+            }
+        }
+        Ok(account.clone())
+    })??;
+    ep.send(bytes, count, &account, || {
+        sched::with_current(|table, _| {
+            values
+                .iter()
+                .map(|&h| {
+                    let (object, rights) = table.remove(h).expect("validated handle");
+                    InFlight { object, rights }
+                })
+                .collect::<Vec<_>>()
+        })
+        .expect("sending process is current")
+    })
+    .map_err(|e| match e {
+        SendError::TooBig => Error::InvalidArgument,
+        SendError::QueueFull => Error::QueueFull,
+        SendError::PeerClosed => Error::PeerClosed,
+        SendError::Quota(_) => Error::QuotaExceeded,
+    })
+}
+
+pub fn send(h: u64, data: u64, len: u64, handles: u64, count: u64) -> Ret {
+    let ep = endpoint(h, Rights::WRITE)?;
+    send_from_user(&ep, value(h)?, data, len, handles, count)?;
+    ok2(0, 0)
+}
+
+/// Why a receive attempt did not deliver.
+enum Refusal {
+    TooSmall { bytes: usize, handles: usize },
+    Error(Error),
+}
+
+/// One receive attempt: on success the data is in the user's buffer, the
+/// handles are in the caller's table and their values in `hbuf`.
+fn try_recv(
+    ep: &Endpoint,
+    buf: u64,
+    len: usize,
+    hbuf: u64,
+    hcap: usize,
+) -> Result<(usize, usize), RecvError<Refusal>> {
+    let ((n, values), mut msg) = ep.recv(|m| {
+        let (bytes, handles) = (m.data().len(), m.handle_count());
+        if bytes > len || handles > hcap {
+            return Err(Refusal::TooSmall { bytes, handles });
+        }
+        let mut values = [0u32; MAX_MSG_HANDLES];
+        sched::with_current(|table, _| table.peek_next(handles, &mut values))
+            .map_err(Refusal::Error)?
+            .map_err(|_| Refusal::Error(Error::QuotaExceeded))?;
+        usercopy::copy_to_user(buf as usize, m.data()).map_err(Refusal::Error)?;
+        usercopy::copy_to_user(hbuf as usize, as_bytes_mut(&mut values[..handles]))
+            .map_err(Refusal::Error)?;
+        Ok((bytes, values))
+    })?;
+    let handles = msg.take_handles();
+    let count = handles.len();
+    sched::with_current(|table, _| {
+        for (i, h) in handles.into_iter().enumerate() {
+            let got = table.insert(h.object, h.rights).ok();
+            debug_assert_eq!(got, Some(values[i]));
+        }
+    })
+    .expect("receiving process is current");
+    Ok((n, count))
+}
+
+/// Receive on `ep`, waiting until `until` (None: forever) if `block`.
+fn recv_blocking(
+    ep: &Arc<Endpoint>,
+    buf: u64,
+    len: u64,
+    hbuf: u64,
+    hcap: u64,
+    timeout_ns: u64,
+) -> Ret {
+    let len = usize::try_from(len).map_err(|_| Error::InvalidArgument)?;
+    let hcap = usize::try_from(hcap)
+        .map_err(|_| Error::InvalidArgument)?
+        .min(MAX_MSG_HANDLES);
+    usercopy::check(buf as usize, len)?;
+    let until = deadline(timeout_ns);
+    let me = sched::current_pid();
+    loop {
+        match try_recv(ep, buf, len, hbuf, hcap) {
+            Ok((n, h)) => return ok2(n as u64, h as u64),
+            Err(RecvError::PeerClosed) => return Err(Error::PeerClosed.into()),
+            Err(RecvError::Refused(Refusal::TooSmall { bytes, handles })) => {
+                return Err(SysError {
+                    error: Error::BufferTooSmall,
+                    values: [bytes as u64, handles as u64, 0],
+                })
+            }
+            Err(RecvError::Refused(Refusal::Error(e))) => return Err(e.into()),
+            Err(RecvError::Empty) if timeout_ns == 0 => return Err(Error::WouldBlock.into()),
+            Err(RecvError::Empty) => {
+                if until.is_some_and(|u| timer::counter() >= u) {
+                    return Err(Error::TimedOut.into());
+                }
+                ep.add_waiter(me);
+                sched::block_ipc(until);
+                ep.remove_waiter(me);
+            }
+        }
+    }
+}
+
+pub fn recv(h: u64, buf: u64, len: u64, hbuf: u64, hcap: u64, timeout_ns: u64) -> Ret {
+    let ep = endpoint(h, Rights::READ)?;
+    recv_blocking(&ep, buf, len, hbuf, hcap, timeout_ns)
+}
+
+pub fn wait_many(handles: u64, count: u64, timeout_ns: u64) -> Ret {
+    let count = usize::try_from(count).map_err(|_| Error::InvalidArgument)?;
+    if count == 0 || count > MAX_WAIT_HANDLES {
+        return Err(Error::InvalidArgument.into());
+    }
+    let mut values = [0u32; MAX_WAIT_HANDLES];
+    usercopy::copy_from_user(as_bytes_mut(&mut values[..count]), handles as usize)?;
+    let mut eps = Vec::with_capacity(count);
+    for &h in &values[..count] {
+        eps.push(endpoint(h as u64, Rights::READ)?);
+    }
+    let until = deadline(timeout_ns);
+    let me = sched::current_pid();
+    loop {
+        let (mut readable, mut closed) = (0u64, 0u64);
+        for (i, ep) in eps.iter().enumerate() {
+            if ep.readable() {
+                readable |= 1 << i;
+            }
+            if ep.peer_closed() {
+                closed |= 1 << i;
+            }
+        }
+        if readable | closed != 0 || timeout_ns == 0 {
+            return ok2(readable, closed);
+        }
+        if until.is_some_and(|u| timer::counter() >= u) {
+            return Err(Error::TimedOut.into());
+        }
+        eps.iter().for_each(|ep| ep.add_waiter(me));
+        sched::block_ipc(until);
+        eps.iter().for_each(|ep| ep.remove_waiter(me));
+    }
+}
+
+pub fn call(h: u64, args: u64, timeout_ns: u64) -> Ret {
+    let args: CallArgs = usercopy::read_struct(args as usize)?;
+    let ep = endpoint(h, Rights::READ.union(Rights::WRITE))?;
+    send_from_user(
+        &ep,
+        value(h)?,
+        args.send_data,
+        args.send_len,
+        args.send_handles,
+        args.send_handle_count,
+    )?;
+    recv_blocking(
+        &ep,
+        args.recv_buf,
+        args.recv_len,
+        args.recv_handles,
+        args.recv_handle_cap,
+        timeout_ns,
+    )
+}

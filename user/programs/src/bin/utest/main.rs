@@ -1,0 +1,209 @@
+//! `utest`: the user-space test suite. Prints `test NAME ... ok|FAILED`
+//! per test; in a kernel test build it hands its counts to the kernel's
+//! summary (`ktest_report`), otherwise it prints `N passed, N failed`.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod ipc;
+mod process;
+
+use alloc::format;
+use alloc::string::String;
+use rt::{println, sys, Error};
+
+rt::entry!(main);
+
+/// Why a test failed.
+pub struct Fail(pub String);
+
+impl From<String> for Fail {
+    fn from(s: String) -> Self {
+        Fail(s)
+    }
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Fail(format!("unexpected error: {e}"))
+    }
+}
+
+pub type TestResult = Result<(), Fail>;
+
+#[macro_export]
+macro_rules! check {
+    ($cond:expr) => {
+        if !$cond {
+            return Err($crate::Fail(alloc::format!("check failed: {} (line {})", stringify!($cond), line!())));
+        }
+    };
+    ($cond:expr, $($arg:tt)+) => {
+        if !$cond {
+            return Err($crate::Fail(alloc::format!("{} (line {})", alloc::format!($($arg)+), line!())));
+        }
+    };
+}
+
+#[macro_export]
+macro_rules! check_eq {
+    ($a:expr, $b:expr) => {{
+        let (a, b) = (&$a, &$b);
+        if a != b {
+            return Err($crate::Fail(alloc::format!(
+                "{} == {}: {:?} != {:?} (line {})",
+                stringify!($a),
+                stringify!($b),
+                a,
+                b,
+                line!()
+            )));
+        }
+    }};
+}
+
+/// A named test.
+type Test = (&'static str, fn() -> TestResult);
+
+/// Every test, in the order they run.
+const TESTS: &[Test] = &[
+    // processes
+    (
+        "spawn_wait_reports_exit_codes",
+        process::spawn_wait_reports_exit_codes,
+    ),
+    (
+        "spawn_exit_cycles_leave_no_leak",
+        process::spawn_exit_cycles_leave_no_leak,
+    ),
+    (
+        "wait_and_kill_only_own_children",
+        process::wait_and_kill_only_own_children,
+    ),
+    (
+        "each_fault_kills_only_the_child",
+        process::each_fault_kills_only_the_child,
+    ),
+    (
+        "preemption_lets_the_parent_run",
+        process::preemption_lets_the_parent_run,
+    ),
+    ("sleep_wakes_on_time", process::sleep_wakes_on_time),
+    (
+        "children_quota_is_enforced",
+        process::children_quota_is_enforced,
+    ),
+    (
+        "fp_state_survives_context_switches",
+        process::fp_state_survives_context_switches,
+    ),
+    (
+        "bad_pointers_are_bad_address",
+        process::bad_pointers_are_bad_address,
+    ),
+    (
+        "unknown_and_malformed_calls_are_errors",
+        process::unknown_and_malformed_calls_are_errors,
+    ),
+    ("map_unmap_round_trip", process::map_unmap_round_trip),
+    (
+        "memory_quota_exceeded_keeps_the_process_alive",
+        process::memory_quota_exceeded_keeps_the_process_alive,
+    ),
+    ("heap_allocations_work", process::heap_allocations_work),
+    // channels and handles
+    (
+        "round_trip_with_bytes_and_handles",
+        ipc::round_trip_with_bytes_and_handles,
+    ),
+    (
+        "order_preserved_across_handle_transfer",
+        ipc::order_preserved_across_handle_transfer,
+    ),
+    ("empty_queue_would_block", ipc::empty_queue_would_block),
+    (
+        "send_to_closed_peer_keeps_handles",
+        ipc::send_to_closed_peer_keeps_handles,
+    ),
+    (
+        "peer_drains_then_sees_closed",
+        ipc::peer_drains_then_sees_closed,
+    ),
+    ("nested_teardown_200_deep", ipc::nested_teardown_200_deep),
+    (
+        "oversized_messages_lose_nothing",
+        ipc::oversized_messages_lose_nothing,
+    ),
+    (
+        "buffer_too_small_keeps_the_message",
+        ipc::buffer_too_small_keeps_the_message,
+    ),
+    ("queue_full_then_drained", ipc::queue_full_then_drained),
+    (
+        "endpoint_quota_is_32_and_per_process",
+        ipc::endpoint_quota_is_32_and_per_process,
+    ),
+    (
+        "a_family_hits_its_own_quota_only",
+        ipc::a_family_hits_its_own_quota_only,
+    ),
+    (
+        "send_away_then_close_loop_hits_a_limit",
+        ipc::send_away_then_close_loop_hits_a_limit,
+    ),
+    ("blocked_receivers_wake", ipc::blocked_receivers_wake),
+    (
+        "invalid_and_stale_handles_fail_fast",
+        ipc::invalid_and_stale_handles_fail_fast,
+    ),
+    (
+        "spawn_exit_cycles_with_channels_leave_no_leak",
+        ipc::spawn_exit_cycles_with_channels_leave_no_leak,
+    ),
+    ("dup_only_drops_rights", ipc::dup_only_drops_rights),
+    ("no_transfer_right_no_send", ipc::no_transfer_right_no_send),
+    ("bad_sends_keep_handles", ipc::bad_sends_keep_handles),
+    (
+        "spawn_delivers_exactly_the_given_handles",
+        ipc::spawn_delivers_exactly_the_given_handles,
+    ),
+    (
+        "call_round_trip_through_a_server",
+        ipc::call_round_trip_through_a_server,
+    ),
+    ("wait_many_reports_which", ipc::wait_many_reports_which),
+    (
+        "process_info_reports_every_quota",
+        ipc::process_info_reports_every_quota,
+    ),
+];
+
+fn main(args: rt::Args) -> i32 {
+    let filter = args.get(1);
+    let (mut passed, mut failed) = (0u64, 0u64);
+    for (name, test) in TESTS {
+        if filter.is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        match test() {
+            Ok(()) => {
+                println!("test user::{name} ... ok");
+                passed += 1;
+            }
+            Err(Fail(why)) => {
+                println!("test user::{name} ... FAILED");
+                println!("    {why}");
+                failed += 1;
+            }
+        }
+    }
+    if sys::ktest_report(passed, failed).is_err() {
+        println!("{passed} passed, {failed} failed");
+    }
+    if failed == 0 {
+        0
+    } else {
+        1
+    }
+}
