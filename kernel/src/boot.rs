@@ -78,6 +78,7 @@ pub fn start(board: &'static dyn Board, boot_x0: usize) -> ! {
     let pan = cpu::enable_pan();
     board.interrupts().init();
     crate::irq::start_timer();
+    crate::block::init(board);
     crate::console::enable_input();
     cpu::enable_irqs();
 
@@ -159,6 +160,9 @@ fn banner(board: &dyn Board, map: &memmap::MemoryMap, pan: bool) {
             "not implemented by this CPU"
         }
     );
+    for d in crate::block::disks() {
+        println!(" disk       {} ({} MiB)", d.name(), d.sectors() * 512 >> 20);
+    }
     if !map.bootargs().is_empty() {
         println!(" bootargs   {}", map.bootargs());
     }

@@ -21,6 +21,8 @@ pub fn handle() {
         } else if irq == board.console().irq() {
             crate::console::on_rx_interrupt();
             crate::task::sched::on_console_input();
+        } else if crate::block::handle_irq(irq) {
+            // A disk's completion, already consumed by the waiting request.
         } else {
             SPURIOUS.fetch_add(1, Ordering::Relaxed);
             intc.disable(irq);

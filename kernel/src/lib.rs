@@ -15,6 +15,7 @@
 extern crate alloc;
 
 pub mod arch;
+pub mod block;
 pub mod boot;
 pub mod console;
 pub mod ipc;

@@ -120,4 +120,72 @@ pub trait Board: Sync {
     fn memory_probe(&self) -> Option<&dyn MemoryProbe> {
         None
     }
+    /// Find the board's disks (after the DMA allocator is registered),
+    /// in order: the root disk first. Called once.
+    fn probe_block_devices(&self, found: &mut dyn FnMut(&'static dyn BlockDevice)) {
+        let _ = found;
+    }
+}
+
+/// Why a block transfer failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockError {
+    /// The device reported an error (or did not answer in time).
+    Io,
+    /// The sectors asked for are past the end of the device, or the buffer
+    /// is not a whole number of sectors.
+    OutOfRange,
+    /// The device is read-only.
+    ReadOnly,
+}
+
+/// Size of a sector, the unit of block device addresses.
+pub const SECTOR_SIZE: usize = 512;
+
+/// A disk: the root file system's device, a second disk, an SD card.
+/// Transfers are synchronous: the call returns when the data is there.
+pub trait BlockDevice: Sync {
+    /// Short name for messages ("virtio-blk0", "sdhci").
+    fn name(&self) -> &'static str;
+    /// Capacity in sectors.
+    fn sectors(&self) -> u64;
+    /// Read whole sectors starting at `sector` into `buf`.
+    fn read(&self, sector: u64, buf: &mut [u8]) -> Result<(), BlockError>;
+    /// Write whole sectors starting at `sector` from `buf`.
+    fn write(&self, sector: u64, buf: &[u8]) -> Result<(), BlockError>;
+    /// Make written data durable.
+    fn flush(&self) -> Result<(), BlockError>;
+    /// The device's completion interrupt, if it uses one.
+    fn irq(&self) -> Option<Irq> {
+        None
+    }
+    /// Acknowledge the device's interrupt (called from the IRQ handler).
+    fn handle_irq(&self) {}
+}
+
+/// Physically contiguous, zeroed memory for device queues, provided by the
+/// kernel's frame allocator (registered once at boot with [`set_dma`]).
+pub trait DmaAllocator: Sync {
+    /// `pages` contiguous zeroed 4 KiB pages; their physical address.
+    fn alloc_pages(&self, pages: usize) -> Option<usize>;
+    /// Give back pages from `alloc_pages`.
+    fn free_pages(&self, pa: usize, pages: usize);
+}
+
+static DMA: core::sync::atomic::AtomicPtr<&'static dyn DmaAllocator> =
+    core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+
+/// Register the kernel's DMA allocator (once, at boot).
+pub fn set_dma(allocator: &'static &'static dyn DmaAllocator) {
+    DMA.store(
+        allocator as *const &'static dyn DmaAllocator as *mut _,
+        core::sync::atomic::Ordering::Release,
+    );
+}
+
+/// The registered DMA allocator, if the kernel has registered one.
+pub fn dma() -> Option<&'static dyn DmaAllocator> {
+    let p = DMA.load(core::sync::atomic::Ordering::Acquire);
+    // SAFETY: only `set_dma` stores here, from a `&'static` reference.
+    (!p.is_null()).then(|| unsafe { *p })
 }

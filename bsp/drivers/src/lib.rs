@@ -14,3 +14,4 @@ pub mod mmio;
 pub mod pi_watchdog;
 pub mod pl011;
 pub mod psci;
+pub mod virtio_blk;

@@ -2,6 +2,7 @@
 //! the host and is unit-tested there with `cargo test -p klib`.
 //!
 //! - [`frames`]: the physical frame allocator's bitmap and range arithmetic.
+//! - [`mbr`]: MBR partition tables.
 //! - [`paging`]: AArch64 translation-table descriptors and a table walker.
 //! - [`account`]: hierarchical resource accounts (quotas that no family of
 //!   processes can use to exhaust a global resource).
@@ -24,6 +25,7 @@ pub mod frames;
 pub mod handles;
 #[cfg(any(test, feature = "alloc"))]
 pub mod ipc;
+pub mod mbr;
 pub mod paging;
 
 /// The translation granule and page size: 4 KiB.
