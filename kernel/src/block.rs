@@ -14,7 +14,13 @@ impl DmaAllocator for FrameDma {
     fn alloc_pages(&self, pages: usize) -> Option<usize> {
         let pa = frames::alloc_contiguous(pages, 1)?;
         // SAFETY: freshly allocated frames, reachable in the linear map.
-        unsafe { core::ptr::write_bytes(bsp_api::phys_to_virt(pa) as *mut u8, 0, pages * klib::PAGE_SIZE) };
+        unsafe {
+            core::ptr::write_bytes(
+                bsp_api::phys_to_virt(pa) as *mut u8,
+                0,
+                pages * klib::PAGE_SIZE,
+            )
+        };
         Some(pa)
     }
 
@@ -47,7 +53,9 @@ pub fn disks() -> Vec<&'static dyn BlockDevice> {
 
 /// Interrupt `irq` belongs to a disk: acknowledge it there.
 pub fn handle_irq(irq: Irq) -> bool {
-    let Some(disks) = DISKS.try_lock() else { return false };
+    let Some(disks) = DISKS.try_lock() else {
+        return false;
+    };
     match disks.iter().find(|d| d.irq() == Some(irq)) {
         Some(d) => {
             d.handle_irq();

@@ -14,4 +14,5 @@ pub mod mmio;
 pub mod pi_watchdog;
 pub mod pl011;
 pub mod psci;
+pub mod sdhci;
 pub mod virtio_blk;

@@ -16,6 +16,11 @@ const CHANNEL_PROPERTY: u32 = 8;
 const REQUEST: u32 = 0;
 const RESPONSE_OK: u32 = 0x8000_0000;
 const TAG_GET_ARM_MEMORY: u32 = 0x0001_0005;
+const TAG_GET_CLOCK_RATE: u32 = 0x0003_0002;
+
+/// Clock ids for `clock_rate`.
+pub const CLOCK_EMMC: u32 = 1;
+pub const CLOCK_EMMC2: u32 = 12;
 /// The VideoCore sees ARM RAM through its uncached alias at 0xC000_0000.
 const VC_BUS_ALIAS: u32 = 0xc000_0000;
 /// Bounded wait so a missing or wedged firmware gives an error, not a hang.
@@ -85,6 +90,21 @@ impl Mailbox {
         buf.0[..8].copy_from_slice(&words);
         self.call(&mut buf)?;
         Ok(PhysRange::new(buf.0[5] as usize, buf.0[6] as usize))
+    }
+}
+
+impl Mailbox {
+    /// The rate of firmware clock `id` in Hz.
+    pub fn clock_rate(&self, id: u32) -> Result<u32, MailboxError> {
+        let mut buf = self.buffer.lock();
+        buf.0 = [0; 16];
+        let words = [8 * 4, REQUEST, TAG_GET_CLOCK_RATE, 8, 0, id, 0, 0];
+        buf.0[..8].copy_from_slice(&words);
+        self.call(&mut buf)?;
+        match buf.0[6] {
+            0 => Err(MailboxError),
+            rate => Ok(rate),
+        }
     }
 }
 

@@ -41,7 +41,8 @@ unsafe impl Hal for KernelHal {
     }
 
     unsafe fn mmio_phys_to_virt(paddr: PhysAddr, _size: usize) -> NonNull<u8> {
-        NonNull::new(phys_to_virt(paddr as usize) as *mut u8).expect("linear map address is not null")
+        NonNull::new(phys_to_virt(paddr as usize) as *mut u8)
+            .expect("linear map address is not null")
     }
 
     unsafe fn share(buffer: NonNull<[u8]>, _direction: BufferDirection) -> PhysAddr {
@@ -68,7 +69,9 @@ impl IrqsMasked {
     fn new() -> Self {
         let daif: u64;
         // SAFETY: reading DAIF and masking IRQs has no memory effects.
-        unsafe { core::arch::asm!("mrs {0}, daif", "msr daifset, #2", out(reg) daif, options(nomem, nostack)) };
+        unsafe {
+            core::arch::asm!("mrs {0}, daif", "msr daifset, #2", out(reg) daif, options(nomem, nostack))
+        };
         IrqsMasked(daif)
     }
 }
@@ -109,12 +112,23 @@ impl VirtioBlk {
         device.enable_interrupts();
         let sectors = device.capacity();
         let readonly = device.readonly();
-        Some(Self { name, device: Mutex::new(device), sectors, readonly, irq })
+        Some(Self {
+            name,
+            device: Mutex::new(device),
+            sectors,
+            readonly,
+            irq,
+        })
     }
 
     fn check(&self, sector: u64, len: usize) -> Result<(), BlockError> {
         let count = (len / SECTOR_SIZE) as u64;
-        if len == 0 || len % SECTOR_SIZE != 0 || sector.checked_add(count).is_none_or(|end| end > self.sectors) {
+        if len == 0
+            || len % SECTOR_SIZE != 0
+            || sector
+                .checked_add(count)
+                .is_none_or(|end| end > self.sectors)
+        {
             return Err(BlockError::OutOfRange);
         }
         Ok(())
@@ -151,7 +165,8 @@ impl BlockDevice for VirtioBlk {
                 .map_err(|_| BlockError::Io)?;
             Self::wait(&mut device, token);
             // SAFETY: the same buffers as submitted.
-            unsafe { device.complete_read_blocks(token, &req, chunk, &mut resp) }.map_err(|_| BlockError::Io)?;
+            unsafe { device.complete_read_blocks(token, &req, chunk, &mut resp) }
+                .map_err(|_| BlockError::Io)?;
             if resp.status() != RespStatus::OK {
                 return Err(BlockError::Io);
             }
@@ -175,7 +190,8 @@ impl BlockDevice for VirtioBlk {
                 .map_err(|_| BlockError::Io)?;
             Self::wait(&mut device, token);
             // SAFETY: the same buffers as submitted.
-            unsafe { device.complete_write_blocks(token, &req, chunk, &mut resp) }.map_err(|_| BlockError::Io)?;
+            unsafe { device.complete_write_blocks(token, &req, chunk, &mut resp) }
+                .map_err(|_| BlockError::Io)?;
             if resp.status() != RespStatus::OK {
                 return Err(BlockError::Io);
             }

@@ -5,10 +5,14 @@
 #![no_main]
 
 use bsp_api::{
-    phys_to_virt, Board, Console, InterruptController, Irq, MemoryProbe, PhysRange, Power,
+    phys_to_virt, BlockDevice, Board, Console, InterruptController, Irq, MemoryProbe, PhysRange,
+    Power,
 };
 use bsp_drivers::bcm2836_intc::{Bcm2836Intc, GPU_IRQ_BASE, LOCAL_IRQ_CNTPNS};
-use bsp_drivers::{mailbox::Mailbox, pi_watchdog::PiWatchdog, pl011::Pl011};
+use bsp_drivers::mailbox::{self, Mailbox};
+use bsp_drivers::mmio::Mmio;
+use bsp_drivers::sdhci::Sdhci;
+use bsp_drivers::{pi_watchdog::PiWatchdog, pl011::Pl011};
 
 const PERIPHERALS: usize = 0x3f00_0000;
 const UART0: usize = PERIPHERALS + 0x20_1000;
@@ -20,6 +24,11 @@ const ARM_LOCAL: usize = 0x4000_0000;
 const GPU_INTC: usize = PERIPHERALS + 0xb200;
 const MAILBOX: usize = PERIPHERALS + 0xb880;
 const PM: usize = PERIPHERALS + 0x10_0000;
+const GPIO: usize = PERIPHERALS + 0x20_0000;
+/// The Arasan SDHCI ("EMMC") controller.
+const EMMC: usize = PERIPHERALS + 0x30_0000;
+/// Used when the firmware does not tell us the EMMC clock.
+const EMMC_DEFAULT_CLOCK_HZ: u32 = 250_000_000;
 
 static MMIO: [PhysRange; 2] = [
     PhysRange::new(PERIPHERALS, 0x0100_0000),
@@ -33,6 +42,7 @@ struct Rpi3 {
     intc: Bcm2836Intc,
     watchdog: PiWatchdog,
     mailbox: Mailbox,
+    sd: Sdhci,
 }
 
 // SAFETY: fixed BCM2837 peripheral addresses, mapped as device memory by
@@ -43,8 +53,35 @@ static BOARD: Rpi3 = unsafe {
         intc: Bcm2836Intc::new(phys_to_virt(ARM_LOCAL), phys_to_virt(GPU_INTC)),
         watchdog: PiWatchdog::new(phys_to_virt(PM)),
         mailbox: Mailbox::new(phys_to_virt(MAILBOX)),
+        sd: Sdhci::new(
+            "sdhci",
+            phys_to_virt(EMMC),
+            EMMC_DEFAULT_CLOCK_HZ,
+            kernel::arch::timer::now_ns,
+        ),
     }
 };
+
+/// Route the SD card pins (GPIO 48-53) to the Arasan controller (ALT3);
+/// the firmware leaves them on the SDHost controller.
+fn route_sd_pins_to_arasan() {
+    // SAFETY: the GPIO block is mapped as device memory (MMIO); only the
+    // function-select fields of pins 48-53 change.
+    let gpio = unsafe { Mmio::new(phys_to_virt(GPIO)) };
+    const ALT3: u32 = 0b111;
+    let mut fsel4 = gpio.read(0x10);
+    for pin in 48..50 {
+        let shift = (pin - 40) * 3;
+        fsel4 = (fsel4 & !(0b111 << shift)) | (ALT3 << shift);
+    }
+    gpio.write(0x10, fsel4);
+    let mut fsel5 = gpio.read(0x14);
+    for pin in 50..54 {
+        let shift = (pin - 50) * 3;
+        fsel5 = (fsel5 & !(0b111 << shift)) | (ALT3 << shift);
+    }
+    gpio.write(0x14, fsel5);
+}
 
 impl Board for Rpi3 {
     fn name(&self) -> &'static str {
@@ -71,6 +108,15 @@ impl Board for Rpi3 {
     }
     fn memory_probe(&self) -> Option<&dyn MemoryProbe> {
         Some(&self.mailbox)
+    }
+    fn probe_block_devices(&self, found: &mut dyn FnMut(&'static dyn BlockDevice)) {
+        route_sd_pins_to_arasan();
+        if let Ok(hz) = self.mailbox.clock_rate(mailbox::CLOCK_EMMC) {
+            BOARD.sd.set_base_clock(hz);
+        }
+        if BOARD.sd.init().is_ok() {
+            found(&BOARD.sd);
+        }
     }
 }
 

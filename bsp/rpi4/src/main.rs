@@ -5,9 +5,12 @@
 #![no_main]
 
 use bsp_api::{
-    phys_to_virt, Board, Console, InterruptController, Irq, MemoryProbe, PhysRange, Power,
+    phys_to_virt, BlockDevice, Board, Console, InterruptController, Irq, MemoryProbe, PhysRange,
+    Power,
 };
-use bsp_drivers::{gicv2::GicV2, mailbox::Mailbox, pi_watchdog::PiWatchdog, pl011::Pl011};
+use bsp_drivers::mailbox::{self, Mailbox};
+use bsp_drivers::sdhci::Sdhci;
+use bsp_drivers::{gicv2::GicV2, pi_watchdog::PiWatchdog, pl011::Pl011};
 
 const PERIPHERALS: usize = 0xfe00_0000;
 const UART0: usize = PERIPHERALS + 0x20_1000;
@@ -21,6 +24,11 @@ const GICC: usize = 0xff84_2000;
 const TIMER_IRQ: Irq = 30;
 const MAILBOX: usize = PERIPHERALS + 0xb880;
 const PM: usize = PERIPHERALS + 0x10_0000;
+/// EMMC2 drives the SD slot on a real Pi 4; QEMU's raspi4b attaches the
+/// card to the Arasan SDHCI ("EMMC") instead. Both are probed.
+const EMMC2: usize = PERIPHERALS + 0x34_0000;
+const EMMC: usize = PERIPHERALS + 0x30_0000;
+const EMMC_DEFAULT_CLOCK_HZ: u32 = 100_000_000;
 
 static MMIO: [PhysRange; 2] = [
     PhysRange::new(PERIPHERALS, 0x0180_0000),
@@ -34,6 +42,8 @@ struct Rpi4 {
     gic: GicV2,
     watchdog: PiWatchdog,
     mailbox: Mailbox,
+    emmc2: Sdhci,
+    emmc: Sdhci,
 }
 
 // SAFETY: fixed BCM2711 peripheral addresses, mapped as device memory by
@@ -44,6 +54,18 @@ static BOARD: Rpi4 = unsafe {
         gic: GicV2::new(phys_to_virt(GICD), phys_to_virt(GICC)),
         watchdog: PiWatchdog::new(phys_to_virt(PM)),
         mailbox: Mailbox::new(phys_to_virt(MAILBOX)),
+        emmc2: Sdhci::new(
+            "emmc2",
+            phys_to_virt(EMMC2),
+            EMMC_DEFAULT_CLOCK_HZ,
+            kernel::arch::timer::now_ns,
+        ),
+        emmc: Sdhci::new(
+            "sdhci",
+            phys_to_virt(EMMC),
+            EMMC_DEFAULT_CLOCK_HZ,
+            kernel::arch::timer::now_ns,
+        ),
     }
 };
 
@@ -72,6 +94,20 @@ impl Board for Rpi4 {
     }
     fn memory_probe(&self) -> Option<&dyn MemoryProbe> {
         Some(&self.mailbox)
+    }
+    fn probe_block_devices(&self, found: &mut dyn FnMut(&'static dyn BlockDevice)) {
+        for (sd, clock) in [
+            (&BOARD.emmc2, mailbox::CLOCK_EMMC2),
+            (&BOARD.emmc, mailbox::CLOCK_EMMC),
+        ] {
+            if let Ok(hz) = self.mailbox.clock_rate(clock) {
+                sd.set_base_clock(hz);
+            }
+            if sd.init().is_ok() {
+                found(sd);
+                return;
+            }
+        }
     }
 }
 

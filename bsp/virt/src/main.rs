@@ -3,7 +3,9 @@
 #![no_std]
 #![no_main]
 
-use bsp_api::{phys_to_virt, BlockDevice, Board, Console, InterruptController, Irq, PhysRange, Power};
+use bsp_api::{
+    phys_to_virt, BlockDevice, Board, Console, InterruptController, Irq, PhysRange, Power,
+};
 use bsp_drivers::virtio_blk::VirtioBlk;
 use bsp_drivers::{gicv3::GicV3, pl011::Pl011, psci::Psci};
 use spin::Once;

@@ -31,7 +31,11 @@ pub fn parse(sector0: &[u8; 512], disk_sectors: u64) -> Option<[Option<Partition
         if kind == 0 || count == 0 || first == 0 || first + count > disk_sectors {
             continue;
         }
-        *slot = Some(Partition { kind, first_sector: first, sectors: count });
+        *slot = Some(Partition {
+            kind,
+            first_sector: first,
+            sectors: count,
+        });
     }
     Some(out)
 }
@@ -57,7 +61,14 @@ mod tests {
         entry(&mut mbr, 1, TYPE_LINUX, 133120, 262144);
         entry(&mut mbr, 2, TYPE_LINUX, 1 << 30, 10); // beyond the disk
         let p = parse(&mbr, 1 << 20).unwrap();
-        assert_eq!(p[0], Some(Partition { kind: TYPE_FAT32_LBA, first_sector: 2048, sectors: 131072 }));
+        assert_eq!(
+            p[0],
+            Some(Partition {
+                kind: TYPE_FAT32_LBA,
+                first_sector: 2048,
+                sectors: 131072
+            })
+        );
         assert_eq!(p[1].map(|p| p.kind), Some(TYPE_LINUX));
         assert_eq!(p[2], None);
         assert_eq!(p[3], None);
