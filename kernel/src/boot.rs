@@ -161,7 +161,11 @@ fn banner(board: &dyn Board, map: &memmap::MemoryMap, pan: bool) {
         }
     );
     for d in crate::block::disks() {
-        println!(" disk       {} ({} MiB)", d.name(), (d.sectors() * 512) >> 20);
+        println!(
+            " disk       {} ({} MiB)",
+            d.name(),
+            (d.sectors() * 512) >> 20
+        );
     }
     if !map.bootargs().is_empty() {
         println!(" bootargs   {}", map.bootargs());

@@ -340,7 +340,7 @@ impl BlockDevice for Sdhci {
 
     fn read(&self, sector: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         if buf.is_empty()
-            || buf.len() % SECTOR_SIZE != 0
+            || !buf.len().is_multiple_of(SECTOR_SIZE)
             || sector + (buf.len() / SECTOR_SIZE) as u64 > self.sectors()
         {
             return Err(BlockError::OutOfRange);
@@ -363,7 +363,7 @@ impl BlockDevice for Sdhci {
 
     fn write(&self, sector: u64, buf: &[u8]) -> Result<(), BlockError> {
         if buf.is_empty()
-            || buf.len() % SECTOR_SIZE != 0
+            || !buf.len().is_multiple_of(SECTOR_SIZE)
             || sector + (buf.len() / SECTOR_SIZE) as u64 > self.sectors()
         {
             return Err(BlockError::OutOfRange);

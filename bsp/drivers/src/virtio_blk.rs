@@ -124,7 +124,7 @@ impl VirtioBlk {
     fn check(&self, sector: u64, len: usize) -> Result<(), BlockError> {
         let count = (len / SECTOR_SIZE) as u64;
         if len == 0
-            || len % SECTOR_SIZE != 0
+            || !len.is_multiple_of(SECTOR_SIZE)
             || sector
                 .checked_add(count)
                 .is_none_or(|end| end > self.sectors)
