@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::board::Board;
+use crate::sdimage::SdImageOptions;
 
 /// The usage message.
 pub const USAGE: &str = "\
@@ -29,6 +30,13 @@ usage:
       Boot interactively (Ctrl-A X quits, Ctrl-A C toggles the monitor).
   bootimg qemu-cmd --board <board> --kernel <path> [--test] [--append <bootargs>]
       Print the QEMU command line `qemu` (or, with --test, `run`) would use.
+  bootimg sdimage --board <rpi3|rpi4> --kernel <kernel8.img> --firmware <dir>
+                  --root <dir> --out <img> [--boot-extra <dir>]
+      Write a flashable Raspberry Pi SD card image and print its path: an MBR,
+      a FAT32 boot partition (the board's firmware files and DTBs from
+      <firmware>, config.txt, the kernel as kernel8.img, the files of
+      --boot-extra) and an ext2 root partition made from <root> by mke2fs.
+      The same inputs give the same bytes.
 
 environment:
   BOOTIMG_QEMU   QEMU binary to run (default: qemu-system-aarch64)";
@@ -58,6 +66,8 @@ pub enum Command {
     /// `bootimg qemu-cmd ...`: print the command line for test or
     /// interactive mode.
     QemuCmd { boot: BootOptions, test: bool },
+    /// `bootimg sdimage ...`: write a Raspberry Pi SD card image.
+    SdImage(SdImageOptions),
 }
 
 /// What to boot, common to `run`, `qemu` and `qemu-cmd`.
@@ -169,6 +179,20 @@ pub fn parse_args(args: &[String]) -> Result<Command, UsageError> {
                 test,
             })
         }
+        "sdimage" => {
+            let opts = Options::parse(
+                rest,
+                &[
+                    "--board",
+                    "--kernel",
+                    "--firmware",
+                    "--root",
+                    "--out",
+                    "--boot-extra",
+                ],
+            )?;
+            Ok(Command::SdImage(opts.sdimage()?))
+        }
         other => Err(usage(format!("unknown subcommand `{other}`"))),
     }
 }
@@ -182,6 +206,10 @@ struct Options {
     timeout: Option<Duration>,
     log: Option<PathBuf>,
     symbols: Option<PathBuf>,
+    firmware: Option<PathBuf>,
+    root: Option<PathBuf>,
+    out: Option<PathBuf>,
+    boot_extra: Option<PathBuf>,
     require: Vec<String>,
     expect_fail: bool,
     expect_crash: bool,
@@ -226,6 +254,12 @@ impl Options {
                 "--timeout" => set_once(&mut opts.timeout, name, parse_timeout(&value()?)?)?,
                 "--log" => set_once(&mut opts.log, name, PathBuf::from(value()?))?,
                 "--symbols" => set_once(&mut opts.symbols, name, PathBuf::from(value()?))?,
+                "--firmware" => set_once(&mut opts.firmware, name, path_value(name, value()?)?)?,
+                "--root" => set_once(&mut opts.root, name, path_value(name, value()?)?)?,
+                "--out" => set_once(&mut opts.out, name, path_value(name, value()?)?)?,
+                "--boot-extra" => {
+                    set_once(&mut opts.boot_extra, name, path_value(name, value()?)?)?
+                }
                 "--require" => {
                     let text = value()?;
                     if text.is_empty() {
@@ -258,6 +292,38 @@ impl Options {
             append: self.append.clone(),
         })
     }
+}
+
+impl Options {
+    /// The options of `sdimage`: all but `--boot-extra` are required, and
+    /// the board must be a Pi.
+    fn sdimage(self) -> Result<SdImageOptions, UsageError> {
+        let boot = self.boot()?;
+        if boot.board == Board::Virt {
+            return Err(usage(
+                "sdimage makes images for rpi3 and rpi4 (virt boots without an SD card)",
+            ));
+        }
+        let required = |value: Option<PathBuf>, name: &str| {
+            value.ok_or_else(|| usage(format!("missing {name}")))
+        };
+        Ok(SdImageOptions {
+            board: boot.board,
+            kernel: boot.kernel,
+            firmware: required(self.firmware, "--firmware")?,
+            root: required(self.root, "--root")?,
+            out: required(self.out, "--out")?,
+            boot_extra: self.boot_extra,
+        })
+    }
+}
+
+/// A path option's value, which must not be empty.
+fn path_value(name: &str, value: String) -> Result<PathBuf, UsageError> {
+    if value.is_empty() {
+        return Err(usage(format!("{name} must not be empty")));
+    }
+    Ok(PathBuf::from(value))
 }
 
 /// A flag's value (always true); `--flag=value` is an error.
@@ -421,6 +487,43 @@ mod tests {
     }
 
     #[test]
+    fn sdimage_options() {
+        let parsed = parse(&[
+            "sdimage",
+            "--board",
+            "rpi4",
+            "--kernel",
+            "k.img",
+            "--firmware=fw",
+            "--root",
+            "root",
+            "--out",
+            "sd.img",
+        ]);
+        let mut expected = SdImageOptions {
+            board: Board::Rpi4,
+            kernel: "k.img".into(),
+            firmware: "fw".into(),
+            root: "root".into(),
+            out: "sd.img".into(),
+            boot_extra: None,
+        };
+        assert_eq!(parsed, Ok(Command::SdImage(expected.clone())));
+        let parsed = parse(&[
+            "sdimage",
+            "--board=rpi3",
+            "--kernel=k.img",
+            "--firmware=fw",
+            "--root=root",
+            "--out=sd.img",
+            "--boot-extra=extra",
+        ]);
+        expected.board = Board::Rpi3;
+        expected.boot_extra = Some("extra".into());
+        assert_eq!(parsed, Ok(Command::SdImage(expected)));
+    }
+
+    #[test]
     fn usage_errors() {
         let cases: &[&[&str]] = &[
             &[],
@@ -489,6 +592,84 @@ mod tests {
             &["symbolize", "--help"],
             &["qemu", "--board", "virt", "--kernel", "k", "--timeout", "3"],
             &["qemu-cmd", "--board", "virt", "--kernel", ""],
+            &[
+                "sdimage",
+                "--board",
+                "rpi3",
+                "--kernel",
+                "k",
+                "--firmware",
+                "f",
+                "--root",
+                "r",
+            ],
+            &[
+                "sdimage",
+                "--board",
+                "rpi3",
+                "--kernel",
+                "k",
+                "--firmware",
+                "f",
+                "--out",
+                "o",
+            ],
+            &[
+                "sdimage", "--board", "rpi3", "--kernel", "k", "--root", "r", "--out", "o",
+            ],
+            &[
+                "sdimage",
+                "--board",
+                "rpi3",
+                "--firmware",
+                "f",
+                "--root",
+                "r",
+                "--out",
+                "o",
+            ],
+            &[
+                "sdimage",
+                "--board",
+                "virt",
+                "--kernel",
+                "k",
+                "--firmware",
+                "f",
+                "--root",
+                "r",
+                "--out",
+                "o",
+            ],
+            &[
+                "sdimage",
+                "--board",
+                "rpi4",
+                "--kernel",
+                "k",
+                "--firmware",
+                "f",
+                "--root",
+                "r",
+                "--out",
+                "",
+            ],
+            &[
+                "sdimage",
+                "--board",
+                "rpi4",
+                "--kernel",
+                "k",
+                "--firmware",
+                "f",
+                "--root",
+                "r",
+                "--out",
+                "o",
+                "--timeout",
+                "3",
+            ],
+            &["run", "--board", "virt", "--kernel", "k", "--root", "r"],
         ];
         for case in cases {
             assert!(parse(case).is_err(), "{case:?} should be a usage error");

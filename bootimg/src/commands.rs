@@ -11,6 +11,7 @@ use crate::cli::{self, BootOptions, Command, RunOptions};
 use crate::objcopy::objcopy_file;
 use crate::qemu::{qemu_args, qemu_program, Mode};
 use crate::runner::{run_captured, tail, RunOutcome};
+use crate::sdimage::{self, SdImageOptions};
 use crate::shell;
 use crate::symbols::{SymbolTable, SymbolsError};
 use crate::verdict::{check_required, judge, judge_crash};
@@ -46,6 +47,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
         Ok(Command::Run(opts)) => run(&opts),
         Ok(Command::Qemu { boot, extra }) => qemu(&boot, &extra),
         Ok(Command::QemuCmd { boot, test }) => qemu_cmd(&boot, test),
+        Ok(Command::SdImage(opts)) => sd_image(&opts),
         Err(err) => {
             eprintln!("bootimg: {err}\n\n{}", cli::USAGE);
             EXIT_USAGE
@@ -256,6 +258,22 @@ fn qemu_cmd(boot: &BootOptions, test: bool) -> u8 {
     let args = qemu_args(boot.board, &boot.kernel, mode, boot.append.as_deref());
     println!("{}", shell::join(std::iter::once(program).chain(args)));
     EXIT_OK
+}
+
+/// `bootimg sdimage`: build the image; on success, describe it on stderr
+/// and print its path (alone) on stdout.
+fn sd_image(opts: &SdImageOptions) -> u8 {
+    match sdimage::build(opts) {
+        Ok(report) => {
+            eprintln!("bootimg: {}: {}", opts.board, sdimage::describe(&report));
+            println!("{}", opts.out.display());
+            EXIT_OK
+        }
+        Err(err) => {
+            eprintln!("bootimg: sdimage: {err}");
+            EXIT_FAIL
+        }
+    }
 }
 
 /// The exit code to pass on for a child's status: its own code, or 128 plus

@@ -1,7 +1,8 @@
 //! Host-side tooling for the kernel: turns the kernel ELF into the flat image
 //! the Raspberry Pi firmware loads, builds QEMU command lines for each board,
 //! and runs a test build of the kernel under QEMU, judging its console output
-//! and symbolizing any backtrace in it.
+//! and symbolizing any backtrace in it; and it builds the flashable
+//! Raspberry Pi SD card image ([`sdimage`]).
 //!
 //! The `bootimg` binary is a thin wrapper around [`commands::main`]; the
 //! pieces are public so the tests can exercise them directly.
@@ -13,6 +14,7 @@ pub mod commands;
 pub mod objcopy;
 pub mod qemu;
 pub mod runner;
+pub mod sdimage;
 pub mod shell;
 pub mod symbols;
 pub mod verdict;

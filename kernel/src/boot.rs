@@ -105,6 +105,7 @@ fn run_init(board: &dyn Board) -> ! {
         name: "init",
         args: &args,
         handles: &[],
+        stdio: [0, 0],
         limits: None,
     };
     match sched::spawn(0, &spec) {

@@ -70,7 +70,10 @@ impl Layout {
             size: BOOT_SIZE,
         };
         let wanted = round_up(content.checked_mul(2)?, MIB)?.max(MIN_ROOT_SIZE);
-        let total = boot.end().checked_add(wanted)?.checked_next_power_of_two()?;
+        let total = boot
+            .end()
+            .checked_add(wanted)?
+            .checked_next_power_of_two()?;
         if total > MAX_IMAGE_SIZE {
             return None;
         }
@@ -112,7 +115,10 @@ mod tests {
             assert_eq!(layout.root.start, layout.boot.end());
             assert_eq!(layout.root.end(), layout.total);
         }
-        assert_eq!(Layout::for_root_content(100 * MIB).unwrap().total, 512 * MIB);
+        assert_eq!(
+            Layout::for_root_content(100 * MIB).unwrap().total,
+            512 * MIB
+        );
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub type Rights = u32;
 /// Object types `handle_info` reports.
 pub mod object_type {
     pub const CHANNEL_ENDPOINT: u64 = 1;
+    /// An open file or directory.
+    pub const FILE: u64 = 2;
 }
 
 /// Largest message: bytes and handles (more is `InvalidArgument`).

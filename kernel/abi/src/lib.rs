@@ -9,6 +9,7 @@
 //! `x1`..`x3` hold the results. All other registers are preserved.
 #![cfg_attr(not(test), no_std)]
 
+pub mod fs;
 pub mod ipc;
 pub mod layout;
 pub mod process;
@@ -38,10 +39,22 @@ pub enum Error {
     Unsupported = 14,
     NoSpace = 15,
     IoError = 16,
+    AlreadyExists = 17,
+    NotADirectory = 18,
+    IsADirectory = 19,
+    DirectoryNotEmpty = 20,
+    NameTooLong = 21,
+    /// The file system's on-disk data is inconsistent.
+    Corrupt = 22,
+    ReadOnly = 23,
+    /// Rename or link across two mounted file systems.
+    CrossDevice = 24,
+    /// Too many symbolic links in a path.
+    Loop = 25,
 }
 
 impl Error {
-    const ALL: [Error; 16] = [
+    const ALL: [Error; 25] = [
         Error::InvalidHandle,
         Error::WrongType,
         Error::AccessDenied,
@@ -58,6 +71,15 @@ impl Error {
         Error::Unsupported,
         Error::NoSpace,
         Error::IoError,
+        Error::AlreadyExists,
+        Error::NotADirectory,
+        Error::IsADirectory,
+        Error::DirectoryNotEmpty,
+        Error::NameTooLong,
+        Error::Corrupt,
+        Error::ReadOnly,
+        Error::CrossDevice,
+        Error::Loop,
     ];
 
     /// The code carried in the error register.
@@ -88,6 +110,15 @@ impl Error {
             Error::Unsupported => "unsupported",
             Error::NoSpace => "no space left",
             Error::IoError => "I/O error",
+            Error::AlreadyExists => "already exists",
+            Error::NotADirectory => "not a directory",
+            Error::IsADirectory => "is a directory",
+            Error::DirectoryNotEmpty => "directory not empty",
+            Error::NameTooLong => "name too long",
+            Error::Corrupt => "file system corrupt",
+            Error::ReadOnly => "read-only file system",
+            Error::CrossDevice => "cross-device link",
+            Error::Loop => "too many levels of symbolic links",
         }
     }
 }

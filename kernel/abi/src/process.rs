@@ -30,6 +30,9 @@ pub struct SpawnRequest {
     /// Resource limits lent to the child out of the caller's own, indexed
     /// by [`resource`]; 0 picks the default in [`DEFAULT_CHILD_LIMITS`].
     pub limits: [u64; RESOURCES],
+    /// Handles (in the caller's table) that become the child's stdin and
+    /// stdout; moved like `handles`. 0 means the console.
+    pub stdio: [u32; 2],
 }
 
 /// Accounted resources (index into limits and usage arrays).

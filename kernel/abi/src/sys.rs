@@ -45,6 +45,58 @@ pub const WAIT_MANY: u64 = 19;
 /// `channel_call(h, args: *const CallArgs, timeout_ns) -> (bytes, handles)`
 pub const CHANNEL_CALL: u64 = 20;
 
+/// `open(path, path_len, flags, mode) -> handle`
+pub const OPEN: u64 = 21;
+/// `io_read(h, buf, len) -> n`: file (at its offset), channel (one
+/// message's bytes, waiting; 0 = peer closed), 0 = end of file
+pub const IO_READ: u64 = 22;
+/// `io_write(h, data, len) -> n`: file (at its offset), channel (one message)
+pub const IO_WRITE: u64 = 23;
+/// `seek(h, offset, whence) -> new offset`
+pub const SEEK: u64 = 24;
+/// `stat(path, path_len, out: *mut Stat, out_len, follow)`
+pub const STAT: u64 = 25;
+/// `fstat(h, out: *mut Stat, out_len)`
+pub const FSTAT: u64 = 26;
+/// `readdir(h, buf, len) -> n`: packed DirentHeader records; 0 at the end
+pub const READDIR: u64 = 27;
+/// `mkdir(path, path_len, mode)`
+pub const MKDIR: u64 = 28;
+/// `unlink(path, path_len)`
+pub const UNLINK: u64 = 29;
+/// `rmdir(path, path_len)`
+pub const RMDIR: u64 = 30;
+/// `rename(old, old_len, new, new_len)`
+pub const RENAME: u64 = 31;
+/// `link(existing, existing_len, new, new_len)`
+pub const LINK: u64 = 32;
+/// `symlink(target, target_len, path, path_len)`
+pub const SYMLINK: u64 = 33;
+/// `readlink(path, path_len, buf, len) -> n`
+pub const READLINK: u64 = 34;
+/// `ftruncate(h, size)`
+pub const FTRUNCATE: u64 = 35;
+/// `sync()`: write every mounted file system's dirty blocks to disk
+pub const SYNC: u64 = 36;
+/// `statfs(path, path_len, out: *mut FsStat, out_len)`
+pub const STATFS: u64 = 37;
+/// `chdir(path, path_len)`
+pub const CHDIR: u64 = 38;
+/// `getcwd(buf, len) -> n`
+pub const GETCWD: u64 = 39;
+/// `mounts(buf, len) -> n`: one line per mount, "<dir> <device> <type>\n"
+pub const MOUNTS: u64 = 40;
+/// `process_list(buf: *mut u32, cap) -> n`: pids of every process
+pub const PROCESS_LIST: u64 = 41;
+/// `power(action)`: 0 = power off, 1 = reboot (after syncing)
+pub const POWER: u64 = 42;
+/// `console_foreground(pid)`: Ctrl-C on the console kills `pid` (0 = none)
+pub const CONSOLE_FOREGROUND: u64 = 43;
+
+/// `power` actions.
+pub const POWER_OFF: u64 = 0;
+pub const POWER_REBOOT: u64 = 1;
+
 /// Timeout meaning "wait as long as it takes" (0 means "do not wait").
 pub const NO_TIMEOUT: u64 = u64::MAX;
 

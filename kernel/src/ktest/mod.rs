@@ -153,6 +153,7 @@ fn run_user_suite() -> Option<TestResult> {
         name: "utest",
         args: &args,
         handles: &[],
+        stdio: [0, 0],
         limits: None,
     };
     let pid = match sched::spawn(0, &spec) {

@@ -65,6 +65,7 @@ pub fn spawn(req: u64) -> Ret {
         name,
         args: &arg_refs,
         handles: &handles[..handle_count],
+        stdio: req.stdio,
         limits: Some(amounts),
     };
     let pid = sched::spawn(sched::current_pid(), &spec)?;

@@ -186,6 +186,9 @@ pub struct SpawnSpec<'a> {
     pub name: &'a str,
     pub args: &'a [&'a [u8]],
     pub handles: &'a [u32],
+    /// Handles (values in the parent's table) to become the child's stdin
+    /// and stdout; 0 = the console.
+    pub stdio: [u32; 2],
     /// `None`: the defaults (or, for a process the kernel starts,
     /// everything the root account has).
     pub limits: Option<Amounts>,
@@ -207,7 +210,15 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
             if p.children >= p.children_quota {
                 return Err(Error::QuotaExceeded);
             }
-            check_transferable(&p.handles, spec.handles)?;
+            let mut all = [0u32; MAX_SPAWN_HANDLES + 2];
+            let n = spec.handles.len();
+            all[..n].copy_from_slice(spec.handles);
+            let mut m = n;
+            for h in spec.stdio.into_iter().filter(|&h| h != 0) {
+                all[m] = h;
+                m += 1;
+            }
+            check_transferable(&p.handles, &all[..m])?;
             p.account.clone()
         };
         t.reap_orphans();
@@ -285,12 +296,22 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
         handles: HandleTable::new(),
     });
     // Move the handles: validated above, and nothing ran in between.
+    let mut stdio_values = [0u32; 2];
     if parent != 0 {
         let ps = t.slot_of(parent).expect("parent is running");
-        for &h in spec.handles {
+        let mut move_one = |h: u32, t: &mut Table| -> u32 {
             let (object, rights) = t.proc(ps).handles.remove(h).expect("validated handle");
-            if p.handles.insert(object, rights).is_err() {
-                unreachable!("a fresh table has room for MAX_SPAWN_HANDLES");
+            match p.handles.insert(object, rights) {
+                Ok(v) => v,
+                Err(_) => unreachable!("a fresh table has room for the start-up handles"),
+            }
+        };
+        for &h in spec.handles {
+            move_one(h, &mut t);
+        }
+        for (i, &h) in spec.stdio.iter().enumerate() {
+            if h != 0 {
+                stdio_values[i] = move_one(h, &mut t);
             }
         }
         t.proc(ps).children += 1;
@@ -306,6 +327,8 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
     regs.x[1] = image.argv as u64;
     regs.x[2] = spec.handles.len() as u64;
     regs.x[3] = image.handles as u64;
+    regs.x[4] = stdio_values[0] as u64;
+    regs.x[5] = stdio_values[1] as u64;
     // SAFETY: `frame` is the top of the new, unused kernel stack.
     unsafe { frame.write(regs) };
     p.context = Context::new_user(frame);

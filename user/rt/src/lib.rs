@@ -12,6 +12,7 @@
 extern crate alloc;
 
 pub mod args;
+pub mod fs;
 pub mod heap;
 pub mod io;
 mod start;
@@ -20,7 +21,7 @@ pub mod syscall;
 
 pub use abi::{self, Error};
 pub use args::Args;
-pub use start::startup_handles;
+pub use start::{startup_handles, stdin_handle, stdout_handle};
 
 /// Exit code of a program that panicked.
 pub const PANIC_EXIT_CODE: i32 = 101;

@@ -1,10 +1,11 @@
 //! `_start`: where every program begins, with x0 = argc, x1 = argv,
-//! x2 = the number of start-up handles and x3 = where their values are. Calls the program's `main` (declared with `entry!`) and
+//! x2 = the number of start-up handles, x3 = where their values are, and
+//! x4/x5 = the stdin/stdout handles (0 = the console). Calls the program's `main` (declared with `entry!`) and
 //! exits with its return value.
 
 use crate::args::Args;
 use abi::ArgSlice;
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 extern "Rust" {
     fn __rt_main(args: Args) -> i32;
@@ -21,6 +22,18 @@ core::arch::global_asm!(
 );
 
 static STARTUP_HANDLES: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
+static STDIN: AtomicU32 = AtomicU32::new(0);
+static STDOUT: AtomicU32 = AtomicU32::new(0);
+
+/// This process's stdin handle (`None`: the console).
+pub fn stdin_handle() -> Option<u32> {
+    Some(STDIN.load(Ordering::Relaxed)).filter(|&h| h != 0)
+}
+
+/// This process's stdout handle (`None`: the console).
+pub fn stdout_handle() -> Option<u32> {
+    Some(STDOUT.load(Ordering::Relaxed)).filter(|&h| h != 0)
+}
 static STARTUP_HANDLE_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// The handles the parent passed at spawn, in the order it listed them.

@@ -39,6 +39,18 @@ pub fn spawn_with(
     handles: &[Handle],
     limits: [u64; abi::process::RESOURCES],
 ) -> Result<Pid, Error> {
+    spawn_full(name, args, handles, limits, [0, 0])
+}
+
+/// `spawn_with`, also choosing the child's stdin and stdout (handles moved
+/// to it; 0 = the console).
+pub fn spawn_full(
+    name: &str,
+    args: &[&str],
+    handles: &[Handle],
+    limits: [u64; abi::process::RESOURCES],
+    stdio: [Handle; 2],
+) -> Result<Pid, Error> {
     let mut argv = [ArgSlice::default(); abi::process::MAX_ARGS];
     if args.len() + 1 > argv.len() {
         return Err(Error::InvalidArgument);
@@ -54,6 +66,7 @@ pub fn spawn_with(
         handles: handles.as_ptr() as u64,
         handle_count: handles.len() as u64,
         limits,
+        stdio,
     };
     let [pid, _, _] = call(
         sys::SPAWN,
@@ -294,4 +307,47 @@ pub fn channel_call(
         ],
     )
     .map(|r| (r[0] as usize, r[1] as usize))
+}
+
+/// The pids of every process (at most `out.len()`); returns how many.
+pub fn process_list(out: &mut [Pid]) -> Result<usize, Error> {
+    call(
+        sys::PROCESS_LIST,
+        [out.as_mut_ptr() as u64, out.len() as u64, 0, 0, 0, 0],
+    )
+    .map(|r| r[0] as usize)
+}
+
+/// Sync file systems and power off (`reboot` false) or reboot.
+pub fn power(reboot: bool) -> Result<(), Error> {
+    let action = if reboot {
+        sys::POWER_REBOOT
+    } else {
+        sys::POWER_OFF
+    };
+    call(sys::POWER, [action, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Make Ctrl-C on the console kill `pid` (0: nobody).
+pub fn console_foreground(pid: Pid) -> Result<(), Error> {
+    call(sys::CONSOLE_FOREGROUND, [pid as u64, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Read from a file or channel handle (a channel gives one message's
+/// bytes; 0 means end of file / peer closed).
+pub fn io_read(h: Handle, buf: &mut [u8]) -> Result<usize, Error> {
+    call(
+        sys::IO_READ,
+        [h as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0],
+    )
+    .map(|r| r[0] as usize)
+}
+
+/// Write to a file or channel handle; returns the bytes written.
+pub fn io_write(h: Handle, data: &[u8]) -> Result<usize, Error> {
+    call(
+        sys::IO_WRITE,
+        [h as u64, data.as_ptr() as u64, data.len() as u64, 0, 0, 0],
+    )
+    .map(|r| r[0] as usize)
 }
