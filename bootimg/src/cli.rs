@@ -15,7 +15,7 @@ usage:
       Turn the kernel ELF into a flat binary (kernel8.img).
   bootimg run --board <virt|rpi3|rpi4> --kernel <path> [--timeout <secs>]
               [--expect-fail | --expect-crash] [--require <text>]...
-              [--append <bootargs>] [--log <file>] [--symbols <elf>]
+              [--append <bootargs>] [--disk <img>]... [--log <file>] [--symbols <elf>]
       Boot a test build under QEMU and judge its test output.
       --expect-fail   pass only if the suite reports a failed test
       --expect-crash  pass only if the kernel panics with a backtrace before
@@ -26,7 +26,8 @@ usage:
   bootimg symbolize <elf>
       Copy stdin to stdout, annotating each 0x<16 hex digits> address that
       lies in a function of <elf> as `0x... <function+0xoffset>`.
-  bootimg qemu --board <board> --kernel <path> [--append <bootargs>] [-- <qemu args>...]
+  bootimg qemu --board <board> --kernel <path> [--append <bootargs>] [--disk <img>]...
+              [-- <qemu args>...]
       Boot interactively (Ctrl-A X quits, Ctrl-A C toggles the monitor).
   bootimg qemu-cmd --board <board> --kernel <path> [--test] [--append <bootargs>]
       Print the QEMU command line `qemu` (or, with --test, `run`) would use.
@@ -77,6 +78,8 @@ pub struct BootOptions {
     pub kernel: PathBuf,
     /// Kernel command line, passed with `-append`.
     pub append: Option<String>,
+    /// Disk images to attach, root disk first (`--disk`, repeatable).
+    pub disks: Vec<PathBuf>,
 }
 
 /// The options of `bootimg run`.
@@ -140,6 +143,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, UsageError> {
                     "--board",
                     "--kernel",
                     "--append",
+                    "--disk",
                     "--timeout",
                     "--log",
                     "--expect-fail",
@@ -164,7 +168,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, UsageError> {
             }))
         }
         "qemu" => {
-            let opts = Options::parse(rest, &["--board", "--kernel", "--append", "--"])?;
+            let opts = Options::parse(rest, &["--board", "--kernel", "--append", "--disk", "--"])?;
             let boot = opts.boot()?;
             Ok(Command::Qemu {
                 boot,
@@ -172,7 +176,10 @@ pub fn parse_args(args: &[String]) -> Result<Command, UsageError> {
             })
         }
         "qemu-cmd" => {
-            let opts = Options::parse(rest, &["--board", "--kernel", "--append", "--test"])?;
+            let opts = Options::parse(
+                rest,
+                &["--board", "--kernel", "--append", "--disk", "--test"],
+            )?;
             let test = opts.test;
             Ok(Command::QemuCmd {
                 boot: opts.boot()?,
@@ -203,6 +210,7 @@ struct Options {
     board: Option<Board>,
     kernel: Option<PathBuf>,
     append: Option<String>,
+    disks: Vec<PathBuf>,
     timeout: Option<Duration>,
     log: Option<PathBuf>,
     symbols: Option<PathBuf>,
@@ -251,6 +259,7 @@ impl Options {
                 )?,
                 "--kernel" => set_once(&mut opts.kernel, name, PathBuf::from(value()?))?,
                 "--append" => set_once(&mut opts.append, name, value()?)?,
+                "--disk" => opts.disks.push(path_value(name, value()?)?),
                 "--timeout" => set_once(&mut opts.timeout, name, parse_timeout(&value()?)?)?,
                 "--log" => set_once(&mut opts.log, name, PathBuf::from(value()?))?,
                 "--symbols" => set_once(&mut opts.symbols, name, PathBuf::from(value()?))?,
@@ -290,6 +299,7 @@ impl Options {
             board,
             kernel,
             append: self.append.clone(),
+            disks: self.disks.clone(),
         })
     }
 }
@@ -365,6 +375,7 @@ mod tests {
             board,
             kernel: kernel.into(),
             append: None,
+            disks: Vec::new(),
         }
     }
 
@@ -395,11 +406,14 @@ mod tests {
             "--expect-fail",
             "--append",
             "a=b c",
+            "--disk",
+            "sd.img",
             "--log",
             "out.log",
         ]);
         let mut expected_boot = boot(Board::Rpi4, "k.elf");
         expected_boot.append = Some("a=b c".into());
+        expected_boot.disks = vec!["sd.img".into()];
         assert_eq!(
             parsed,
             Ok(Command::Run(RunOptions {

@@ -9,7 +9,7 @@ use std::process::{Command as Process, ExitStatus};
 use crate::backtrace::{annotate_stream, code_addresses, symbolize_addresses};
 use crate::cli::{self, BootOptions, Command, RunOptions};
 use crate::objcopy::objcopy_file;
-use crate::qemu::{qemu_args, qemu_program, Mode};
+use crate::qemu::{disk_args, qemu_args, qemu_program, Mode};
 use crate::runner::{run_captured, tail, RunOutcome};
 use crate::sdimage::{self, SdImageOptions};
 use crate::shell;
@@ -86,7 +86,8 @@ fn run(opts: &RunOptions) -> u8 {
         return EXIT_FAIL;
     }
     let program = qemu_program();
-    let args = qemu_args(board, &boot.kernel, Mode::Test, boot.append.as_deref());
+    let mut args = qemu_args(board, &boot.kernel, Mode::Test, boot.append.as_deref());
+    args.extend(disk_args(board, &boot.disks));
     let outcome = match run_captured(&program, &args, opts.timeout, &mut io::stdout()) {
         Ok(outcome) => outcome,
         Err(err) => {
@@ -241,6 +242,7 @@ fn qemu(boot: &BootOptions, extra: &[String]) -> u8 {
         Mode::Interactive,
         boot.append.as_deref(),
     );
+    args.extend(disk_args(boot.board, &boot.disks));
     args.extend_from_slice(extra);
     match Process::new(&program).args(&args).status() {
         Ok(status) => exit_code(status),
@@ -255,7 +257,8 @@ fn qemu(boot: &BootOptions, extra: &[String]) -> u8 {
 fn qemu_cmd(boot: &BootOptions, test: bool) -> u8 {
     let mode = if test { Mode::Test } else { Mode::Interactive };
     let program = qemu_program().to_string_lossy().into_owned();
-    let args = qemu_args(boot.board, &boot.kernel, mode, boot.append.as_deref());
+    let mut args = qemu_args(boot.board, &boot.kernel, mode, boot.append.as_deref());
+    args.extend(disk_args(boot.board, &boot.disks));
     println!("{}", shell::join(std::iter::once(program).chain(args)));
     EXIT_OK
 }

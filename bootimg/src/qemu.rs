@@ -31,6 +31,29 @@ pub fn qemu_program() -> OsString {
 
 /// The QEMU arguments that boot `kernel` on `board`, with `-append <bootargs>`
 /// at the end when `append` is given.
+/// Arguments attaching disk images: VirtIO block devices on virt (the first
+/// is the root disk: QEMU puts the first `-device` in the highest slot,
+/// where the kernel looks first), the SD card on a Pi (only one).
+pub fn disk_args(board: Board, disks: &[std::path::PathBuf]) -> Vec<String> {
+    let mut args = Vec::new();
+    for (i, disk) in disks.iter().enumerate() {
+        let file = disk.to_string_lossy();
+        match board {
+            Board::Virt => {
+                args.push("-drive".into());
+                args.push(format!("file={file},if=none,format=raw,id=disk{i}"));
+                args.push("-device".into());
+                args.push(format!("virtio-blk-device,drive=disk{i}"));
+            }
+            Board::Rpi3 | Board::Rpi4 => {
+                args.push("-drive".into());
+                args.push(format!("file={file},if=sd,format=raw"));
+            }
+        }
+    }
+    args
+}
+
 pub fn qemu_args(board: Board, kernel: &Path, mode: Mode, append: Option<&str>) -> Vec<String> {
     let machine: &[&str] = match board {
         Board::Virt => &[

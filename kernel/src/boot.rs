@@ -79,6 +79,7 @@ pub fn start(board: &'static dyn Board, boot_x0: usize) -> ! {
     board.interrupts().init();
     crate::irq::start_timer();
     crate::block::init(board);
+    crate::fs::mount_disks(&crate::block::disks());
     crate::console::enable_input();
     cpu::enable_irqs();
 

@@ -3,6 +3,7 @@
 //! receive buffer filled by the UART's interrupt.
 
 use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicU32, Ordering};
 use spin::Mutex;
 
 static OUTPUT: Mutex<()> = Mutex::new(());
@@ -76,10 +77,24 @@ static RX: Mutex<RxRing> = Mutex::new(RxRing {
     dropped: 0,
 });
 
+/// The process Ctrl-C kills (0: none), set by the shell.
+static FOREGROUND: AtomicU32 = AtomicU32::new(0);
+
+/// Make Ctrl-C (0x03) on the console kill `pid` (0: just deliver it).
+pub fn set_foreground(pid: u32) {
+    FOREGROUND.store(pid, Ordering::Relaxed);
+}
+
 /// Receive interrupt: move everything the UART holds into the ring.
 pub fn on_rx_interrupt() {
     let mut rx = RX.lock();
     crate::board().console().drain_rx(&mut |b| {
+        let fg = FOREGROUND.load(Ordering::Relaxed);
+        if b == 0x03 && fg != 0 {
+            crate::task::sched::kill_by_kernel(fg);
+            FOREGROUND.store(0, Ordering::Relaxed);
+            return;
+        }
         if rx.len == rx.buf.len() {
             rx.dropped += 1;
         } else {

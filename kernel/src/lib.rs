@@ -18,6 +18,7 @@ pub mod arch;
 pub mod block;
 pub mod boot;
 pub mod console;
+pub mod fs;
 pub mod ipc;
 pub mod irq;
 #[cfg(feature = "ktest")]

@@ -29,8 +29,13 @@ pub struct PiModel {
     pub name: &'static str,
     /// Firmware files that must be present.
     pub firmware: &'static [&'static str],
-    /// Device trees copied if the firmware directory has them.
+    /// Device trees copied if the firmware directory has them, under the
+    /// Raspberry Pi kernel's names (what the firmware looks for by default).
     pub dtbs: &'static [&'static str],
+    /// The same device trees under mainline Linux's names, where those
+    /// differ (Debian ships these); also copied if present, and then
+    /// `config.txt` gets `upstream_kernel=1` so the firmware looks for them.
+    pub upstream_dtbs: &'static [&'static str],
     /// Physical address of the peripherals (low-peripheral mode on the Pi 4).
     pub peripherals: u32,
 }
@@ -41,6 +46,7 @@ pub const RPI3: PiModel = PiModel {
     name: "Raspberry Pi 3 Model B / B+",
     firmware: &["bootcode.bin", "start.elf", "fixup.dat"],
     dtbs: &["bcm2710-rpi-3-b.dtb", "bcm2710-rpi-3-b-plus.dtb"],
+    upstream_dtbs: &["bcm2837-rpi-3-b.dtb", "bcm2837-rpi-3-b-plus.dtb"],
     peripherals: 0x3F00_0000,
 };
 
@@ -51,6 +57,8 @@ pub const RPI4: PiModel = PiModel {
     name: "Raspberry Pi 4 Model B",
     firmware: &["start4.elf", "fixup4.dat"],
     dtbs: &["bcm2711-rpi-4-b.dtb"],
+    // Mainline uses the same name.
+    upstream_dtbs: &[],
     peripherals: 0xFE00_0000,
 };
 
@@ -123,17 +131,19 @@ pub fn collect(
             fs::read(&path).map_err(SdImageError::io(format!("reading {}", path.display())))?;
         files.push(BootFile::new(name, data));
     }
-    for &name in model.dtbs {
+    let mut upstream = false;
+    for &name in model.dtbs.iter().chain(model.upstream_dtbs) {
         let path = firmware_dir.join(name);
         if path.is_file() {
             let data =
                 fs::read(&path).map_err(SdImageError::io(format!("reading {}", path.display())))?;
             files.push(BootFile::new(name, data));
+            upstream |= model.upstream_dtbs.contains(&name);
         }
     }
     let has_dtb = files.iter().any(|f| f.name.ends_with(".dtb"));
     files.push(BootFile::new(KERNEL_NAME, kernel));
-    files.push(BootFile::new(CONFIG_NAME, config_txt(model)));
+    files.push(BootFile::new(CONFIG_NAME, config_txt(model, upstream)));
     files.push(BootFile::new(README_NAME, readme_txt(model, has_dtb)));
     if let Some(dir) = extra {
         add_extra(&mut files, dir)?;
@@ -189,8 +199,9 @@ fn add_extra(files: &mut Vec<BootFile>, dir: &Path) -> Result<(), SdImageError> 
     Ok(())
 }
 
-/// The firmware configuration for `model`, commented.
-pub fn config_txt(model: &PiModel) -> String {
+/// The firmware configuration for `model`, commented; `upstream_dtbs` if
+/// the card has device trees under mainline Linux names.
+pub fn config_txt(model: &PiModel, upstream_dtbs: bool) -> String {
     let board = model.board;
     let pl011 = model.pl011();
     let mut text = format!(
@@ -217,9 +228,23 @@ kernel_address=0x80000
 # divisor from. See bootimg/CONSOLE.md in the source tree.
 enable_uart=1
 init_uart_clock=48000000
+
+# If nothing appears on the console: uncomment this to have the firmware
+# print its own boot messages on the same pins first (115200 8N1).
+#uart_2ndstage=1
 ",
         name = model.name,
     );
+    if upstream_dtbs {
+        text.push_str(
+            "
+# The device trees on this card are mainline Linux ones (from Debian), named
+# as mainline names them (bcm2837-*): make the firmware look for those names.
+# It falls back to the Raspberry Pi names (bcm2710-*) if they are missing.
+upstream_kernel=1
+",
+        );
+    }
     if board == Board::Rpi4 {
         text.push_str(
             "
@@ -236,17 +261,19 @@ enable_gic=1
 /// The note for whoever looks at the card from another computer.
 pub fn readme_txt(model: &PiModel, has_dtb: bool) -> String {
     let dtb_note = if has_dtb {
-        "device trees (*.dtb) for the firmware"
+        "*.dtb         device trees: the firmware passes one to the kernel"
     } else {
-        "(no device tree: the firmware directory had none; the kernel does not need one)"
+        "(no device trees: the kernel does without)"
     };
     let firmware = model.firmware.join(", ");
     format!(
         "\
-This SD card boots a small Rust kernel for AArch64 on the {name}.
+This SD card boots a small Rust kernel for AArch64 on the
+{name}.
 
 Partition 1 (this one, FAT32) is read by the Raspberry Pi firmware:
-  {firmware}   the firmware
+  {firmware}
+                the Raspberry Pi firmware
   {dtb_note}
   kernel8.img   the kernel
   config.txt    firmware settings (see the comments in it)
@@ -260,11 +287,12 @@ flow control. Connect a 3.3 V USB-serial adapter (never 5 V):
 then, on the other computer: screen /dev/ttyUSB0 115200 (or picocom,
 minicom, PuTTY). Nothing appears on HDMI.
 
-To write this image to a card: dd if=<board>-sd.img of=/dev/sdX bs=4M
+To write this image to a card: dd if={board}-sd.img of=/dev/sdX bs=4M
 conv=fsync (check the device name first: everything on it is lost), or
 Raspberry Pi Imager: Choose OS -> Use custom.
 ",
         name = model.name,
+        board = model.board,
     )
 }
 
@@ -302,7 +330,7 @@ mod tests {
     #[test]
     fn config_has_the_settings_the_kernel_relies_on() {
         for model in [RPI3, RPI4] {
-            let text = config_txt(&model);
+            let text = config_txt(&model, false);
             let settings: Vec<&str> = text
                 .lines()
                 .filter(|l| !l.starts_with('#') && !l.is_empty())
@@ -322,8 +350,10 @@ mod tests {
                 model.board == Board::Rpi4
             );
         }
-        assert!(config_txt(&RPI3).contains("0x3F201000"));
-        assert!(config_txt(&RPI4).contains("0xFE201000"));
+        assert!(config_txt(&RPI3, false).contains("0x3F201000"));
+        assert!(config_txt(&RPI4, false).contains("0xFE201000"));
+        assert!(config_txt(&RPI3, true).contains("\nupstream_kernel=1\n"));
+        assert!(!config_txt(&RPI3, false).contains("upstream_kernel"));
     }
 
     #[test]
@@ -360,6 +390,33 @@ mod tests {
         );
         assert_eq!(files[0].data, b"start4.elf");
         assert_eq!(files[3].data, b"kernel");
+
+        // The Pi 4 card has no upstream_kernel=1: mainline's name is ours.
+        let config = &files[4].data;
+        assert!(!String::from_utf8_lossy(config).contains("upstream_kernel"));
+
+        // A Pi 3 with Debian's (mainline-named) device tree.
+        for name in ["start.elf", "fixup.dat", "bcm2837-rpi-3-b.dtb"] {
+            fs::write(fw.join(name), name).unwrap();
+        }
+        let files = collect(&RPI3, &fw, b"kernel".to_vec(), None).unwrap();
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "bootcode.bin",
+                "start.elf",
+                "fixup.dat",
+                "bcm2837-rpi-3-b.dtb",
+                "kernel8.img",
+                "config.txt",
+                "README.txt"
+            ]
+        );
+        assert!(String::from_utf8_lossy(&files[5].data).contains("\nupstream_kernel=1\n"));
+        for name in ["start.elf", "fixup.dat"] {
+            fs::remove_file(fw.join(name)).unwrap();
+        }
 
         // A Pi 3 needs bootcode.bin, start.elf and fixup.dat.
         match collect(&RPI3, &fw, Vec::new(), None) {

@@ -69,7 +69,7 @@ pub fn build(files: &[BootFile], partition: Partition) -> Result<Vec<u8>, SdImag
         .total_sectors(total_sectors)
         .volume_id(VOLUME_ID)
         .volume_label(VOLUME_LABEL);
-    fatfs::format_volume(&mut Cursor::new(&mut bytes[..]), options)
+    fatfs::format_volume(Cursor::new(&mut bytes[..]), options)
         .map_err(SdImageError::io("formatting the FAT32 boot partition"))?;
 
     let mut disk = Cursor::new(&mut bytes[..]);

@@ -100,7 +100,7 @@ pub const POWER_REBOOT: u64 = 1;
 /// Timeout meaning "wait as long as it takes" (0 means "do not wait").
 pub const NO_TIMEOUT: u64 = u64::MAX;
 
-/// `ktest_report(passed, failed)`: only in kernel test builds, where the
+/// `ktest_report(passed, failed, skipped)`: only in kernel test builds, where the
 /// user test suite hands its counts to the kernel's summary line.
 pub const KTEST_REPORT: u64 = 0xf000;
 

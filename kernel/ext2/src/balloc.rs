@@ -10,7 +10,7 @@ use crate::inode::Ino;
 pub(crate) fn find_zero(bits: &[u8], start: usize, end: usize) -> Option<usize> {
     let mut i = start;
     while i < end {
-        if i % 64 == 0 && i + 64 <= end {
+        if i.is_multiple_of(64) && i + 64 <= end {
             let word = u64::from_le_bytes(bits[i / 8..i / 8 + 8].try_into().ok()?);
             if word == u64::MAX {
                 i += 64;

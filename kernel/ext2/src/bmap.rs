@@ -67,13 +67,6 @@ impl<D: BlockDevice> Fs<D> {
         Ok(Some(b))
     }
 
-    /// Count one more block in `i_blocks`, if it fits.
-    fn charge_block(&self, inode: &mut Inode) -> Result<()> {
-        let per = self.sb.block_size / 512;
-        inode.blocks = inode.blocks.checked_add(per).ok_or(Error::TooBig)?;
-        Ok(())
-    }
-
     /// Map logical block `lblk`, allocating it (and missing indirect
     /// blocks, zeroed) near `goal` if needed. Returns the physical block
     /// and whether the data block is new (its contents then are not
@@ -95,11 +88,10 @@ impl<D: BlockDevice> Fs<D> {
                 Some(p) => get32(self.cache.get(&mut self.dev, p)?, i * 4),
             };
             result = if cur == 0 {
-                if inode.blocks.checked_add(per).is_none() {
-                    return Err(Error::TooBig);
-                }
+                // i_blocks must be able to count the new block.
+                let charged = inode.blocks.checked_add(per).ok_or(Error::TooBig)?;
                 let nb = self.alloc_block(goal)?;
-                self.charge_block(inode)?;
+                inode.blocks = charged;
                 if level < depth {
                     self.cache.get_zeroed(&mut self.dev, nb)?;
                 }
@@ -186,7 +178,7 @@ impl<D: BlockDevice> Fs<D> {
         let child_span = self.ppb().pow(depth as u32 - 1);
         let first = (rel / child_span) as usize;
         let mut full_from = first;
-        if rel % child_span != 0 {
+        if !rel.is_multiple_of(child_span) {
             if ptrs[first] != 0 {
                 self.free_partial(ptrs[first], depth - 1, rel % child_span, freed)?;
             }

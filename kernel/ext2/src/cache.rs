@@ -4,7 +4,8 @@
 //! stays dirty in memory until [`Cache::flush`] (called by `Fs::sync`) or
 //! until the cache is full of dirty blocks, when all dirty blocks are
 //! written back in block order, contiguous runs in one request. Eviction
-//! takes the least recently used clean block.
+//! picks a clean block with the CLOCK algorithm (an approximation of least
+//! recently used that costs O(1) per access).
 
 use alloc::collections::BTreeMap;
 use alloc::vec;
@@ -21,7 +22,8 @@ struct Slot {
     block: u32,
     data: Vec<u8>,
     dirty: bool,
-    stamp: u64,
+    /// Used since the clock hand last passed.
+    referenced: bool,
 }
 
 /// The block cache (see the module documentation).
@@ -32,7 +34,10 @@ pub(crate) struct Cache {
     slots: Vec<Slot>,
     /// Block number to index in `slots`.
     map: BTreeMap<u32, usize>,
-    tick: u64,
+    /// The CLOCK hand: the next slot considered for eviction.
+    hand: usize,
+    /// Number of dirty slots.
+    dirty: usize,
     /// Buffer for coalescing contiguous dirty blocks.
     scratch: Vec<u8>,
 }
@@ -45,7 +50,8 @@ impl Cache {
             capacity: capacity.max(16),
             slots: Vec::new(),
             map: BTreeMap::new(),
-            tick: 0,
+            hand: 0,
+            dirty: 0,
             scratch: Vec::new(),
         }
     }
@@ -62,49 +68,66 @@ impl Cache {
     /// Find or load `block`; with `read == false` a missing block is not
     /// read from the device (its contents are left unspecified).
     fn slot(&mut self, dev: &mut dyn BlockDevice, block: u32, read: bool) -> Result<usize> {
-        self.tick += 1;
         if let Some(&i) = self.map.get(&block) {
-            self.slots[i].stamp = self.tick;
+            self.slots[i].referenced = true;
             return Ok(i);
         }
         let i = if self.slots.len() < self.capacity {
             self.slots.push(Slot {
-                block,
+                block: u32::MAX,
                 data: vec![0; self.block_size],
                 dirty: false,
-                stamp: 0,
+                referenced: false,
             });
             self.slots.len() - 1
         } else {
-            if self.slots.iter().all(|s| s.dirty) {
-                self.flush(dev)?;
-            }
-            let victim = self
-                .slots
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| !s.dirty)
-                .min_by_key(|(_, s)| s.stamp)
-                .map_or(0, |(i, _)| i);
-            self.map.remove(&self.slots[victim].block);
-            victim
+            let i = self.victim(dev)?;
+            self.map.remove(&self.slots[i].block);
+            self.slots[i].block = u32::MAX;
+            i
         };
         if read {
             let off = self.offset(block);
-            if let Err(e) = dev.read_at(off, &mut self.slots[i].data) {
-                // Leave the slot unmapped (it is clean, so reusable).
-                self.slots[i].block = u32::MAX;
-                self.slots[i].stamp = 0;
-                self.slots[i].dirty = false;
-                return Err(e.into());
-            }
+            // On failure the slot stays unmapped (and clean, so reusable).
+            dev.read_at(off, &mut self.slots[i].data)?;
         }
         let s = &mut self.slots[i];
         s.block = block;
-        s.dirty = false;
-        s.stamp = self.tick;
+        s.referenced = true;
         self.map.insert(block, i);
         Ok(i)
+    }
+
+    /// A clean slot to reuse (the cache is full). When every slot is
+    /// dirty, everything is written back first.
+    fn victim(&mut self, dev: &mut dyn BlockDevice) -> Result<usize> {
+        if self.dirty == self.slots.len() {
+            self.flush(dev)?;
+        }
+        // Two sweeps suffice: the first clears the reference bits.
+        for _ in 0..2 * self.slots.len() {
+            let i = self.hand;
+            self.hand = (self.hand + 1) % self.slots.len();
+            let s = &mut self.slots[i];
+            if s.dirty {
+                continue;
+            }
+            if s.referenced && s.block != u32::MAX {
+                s.referenced = false;
+                continue;
+            }
+            return Ok(i);
+        }
+        // Unreachable while `dirty` is exact; fall back to a full flush.
+        self.flush(dev)?;
+        Ok(self.hand)
+    }
+
+    fn mark_dirty(&mut self, i: usize) {
+        if !self.slots[i].dirty {
+            self.slots[i].dirty = true;
+            self.dirty += 1;
+        }
     }
 
     /// The contents of `block`.
@@ -116,7 +139,7 @@ impl Cache {
     /// The contents of `block`, to modify (the block becomes dirty).
     pub fn get_mut(&mut self, dev: &mut dyn BlockDevice, block: u32) -> Result<&mut [u8]> {
         let i = self.slot(dev, block, true)?;
-        self.slots[i].dirty = true;
+        self.mark_dirty(i);
         Ok(&mut self.slots[i].data)
     }
 
@@ -124,8 +147,8 @@ impl Cache {
     /// or wholly overwritten blocks); it becomes dirty.
     pub fn get_zeroed(&mut self, dev: &mut dyn BlockDevice, block: u32) -> Result<&mut [u8]> {
         let i = self.slot(dev, block, false)?;
+        self.mark_dirty(i);
         let s = &mut self.slots[i];
-        s.dirty = true;
         s.data.fill(0);
         Ok(&mut s.data)
     }
@@ -135,15 +158,19 @@ impl Cache {
         if let Some(i) = self.map.remove(&block) {
             let s = &mut self.slots[i];
             s.block = u32::MAX;
-            s.dirty = false;
-            s.stamp = 0;
+            s.referenced = false;
+            if s.dirty {
+                s.dirty = false;
+                self.dirty -= 1;
+            }
         }
     }
 
     /// Number of dirty blocks.
     #[cfg(test)]
     pub fn dirty_count(&self) -> usize {
-        self.slots.iter().filter(|s| s.dirty).count()
+        debug_assert_eq!(self.dirty, self.slots.iter().filter(|s| s.dirty).count());
+        self.dirty
     }
 
     /// Write every dirty block back, in block order, merging runs of
@@ -177,6 +204,7 @@ impl Cache {
             }
             for &(_, i) in &dirty[k..k + n] {
                 self.slots[i].dirty = false;
+                self.dirty -= 1;
             }
             k += n;
         }

@@ -61,7 +61,7 @@ impl<T: BlockDevice + ?Sized> BlockDevice for Box<T> {
 /// device of `size` bytes.
 fn check_request(offset: u64, len: usize, size: u64) -> Result<(), DeviceError> {
     let len = len as u64;
-    if offset % SECTOR_SIZE != 0 || len % SECTOR_SIZE != 0 {
+    if !offset.is_multiple_of(SECTOR_SIZE) || !len.is_multiple_of(SECTOR_SIZE) {
         return Err(DeviceError::Misaligned);
     }
     match offset.checked_add(len) {
@@ -144,7 +144,7 @@ impl<D: BlockDevice> Partition<D> {
     /// The window `[start, start + len)` of `dev`. Both must be multiples
     /// of 512 and the window must lie inside the device.
     pub fn new(dev: D, start: u64, len: u64) -> Result<Self, DeviceError> {
-        if start % SECTOR_SIZE != 0 || len % SECTOR_SIZE != 0 {
+        if !start.is_multiple_of(SECTOR_SIZE) || !len.is_multiple_of(SECTOR_SIZE) {
             return Err(DeviceError::Misaligned);
         }
         match start.checked_add(len) {
@@ -194,7 +194,10 @@ mod tests {
         let mut buf = [0u8; 512];
         assert_eq!(d.read_at(4096, &mut buf), Err(DeviceError::OutOfRange));
         assert_eq!(d.read_at(100, &mut buf), Err(DeviceError::Misaligned));
-        assert_eq!(d.read_at(u64::MAX - 511, &mut buf), Err(DeviceError::OutOfRange));
+        assert_eq!(
+            d.read_at(u64::MAX - 511, &mut buf),
+            Err(DeviceError::OutOfRange)
+        );
         buf[0] = 7;
         d.write_at(3584, &buf).unwrap();
         assert_eq!(d.as_slice()[3584], 7);

@@ -74,7 +74,9 @@ impl<D: BlockDevice> Fs<D> {
                 let out = &mut buf[done..done + chunk];
                 match phys {
                     None => out.fill(0),
-                    Some(p) => out.copy_from_slice(&self.cache.get(&mut self.dev, p)?[boff..][..chunk]),
+                    Some(p) => {
+                        out.copy_from_slice(&self.cache.get(&mut self.dev, p)?[boff..][..chunk])
+                    }
                 }
             }
             done += chunk;
@@ -97,6 +99,7 @@ impl<D: BlockDevice> Fs<D> {
     /// if nothing could be written) or at the maximum file size.
     pub fn write(&mut self, ino: Ino, offset: u64, data: &[u8]) -> Result<usize> {
         self.check_writable()?;
+        self.check_modifiable(ino)?;
         let mut inode = self.read_live_inode(ino)?;
         Self::expect_regular(&inode)?;
         if data.is_empty() {
@@ -166,7 +169,7 @@ impl<D: BlockDevice> Fs<D> {
 
     /// An allocation goal for logical block `lblk` of `inode`: right after
     /// the block before it, or the start of the inode's group.
-    fn goal_for(&mut self, ino: Ino, inode: &Inode, lblk: u64) -> Result<u32> {
+    pub(crate) fn goal_for(&mut self, ino: Ino, inode: &Inode, lblk: u64) -> Result<u32> {
         if lblk > 0 {
             if let Some(p) = self.bmap(inode, lblk - 1)? {
                 return Ok(p + 1);
@@ -179,7 +182,7 @@ impl<D: BlockDevice> Fs<D> {
     /// (so that growing the file exposes zeros, not old data).
     fn zero_tail(&mut self, inode: &Inode, size: u64) -> Result<()> {
         let bs = u64::from(self.sb.block_size);
-        if size % bs == 0 {
+        if size.is_multiple_of(bs) {
             return Ok(());
         }
         if let Some(p) = self.bmap(inode, size / bs)? {
@@ -192,6 +195,7 @@ impl<D: BlockDevice> Fs<D> {
     /// the end (indirect blocks included); growing leaves a hole.
     pub fn truncate(&mut self, ino: Ino, size: u64) -> Result<()> {
         self.check_writable()?;
+        self.check_modifiable(ino)?;
         let mut inode = self.read_live_inode(ino)?;
         Self::expect_regular(&inode)?;
         if size > self.max_file_size() {

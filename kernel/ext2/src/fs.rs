@@ -16,15 +16,15 @@ use crate::superblock::{feature, Superblock, DESC_SIZE, SUPERBLOCK_OFFSET, SUPER
 pub struct MountOptions {
     /// Refuse every modification.
     pub read_only: bool,
-    /// The block cache's size in blocks (at least 16).
-    pub cache_blocks: usize,
+    /// The block cache's size in bytes (at least 16 blocks).
+    pub cache_bytes: usize,
 }
 
 impl Default for MountOptions {
     fn default() -> Self {
         MountOptions {
             read_only: false,
-            cache_blocks: 256,
+            cache_bytes: 1 << 20,
         }
     }
 }
@@ -125,9 +125,10 @@ impl<D: BlockDevice> Fs<D> {
         let mut groups = Vec::with_capacity(sb.groups as usize);
         let (mut free_blocks, mut free_inodes) = (0u64, 0u64);
         for g in 0..sb.groups {
-            let off = (g * DESC_SIZE) as usize;
+            let off = g as usize * DESC_SIZE as usize;
             let gd = GroupDesc::parse(&gdt_raw[off..off + DESC_SIZE as usize]);
-            let in_fs = |b: u32| b >= sb.first_data_block && b < sb.blocks_count;
+            // Past the superblock and the descriptor table, inside the fs.
+            let in_fs = |b: u32| b > sb.first_data_block + sb.gdt_blocks && b < sb.blocks_count;
             if !in_fs(gd.block_bitmap) || !in_fs(gd.inode_bitmap) || !in_fs(gd.inode_table) {
                 return Err(Error::Corrupt("group metadata beyond the end"));
             }
@@ -155,7 +156,7 @@ impl<D: BlockDevice> Fs<D> {
         }
         let mut fs = Fs {
             dev,
-            cache: Cache::new(sb.block_size, opts.cache_blocks),
+            cache: Cache::new(sb.block_size, opts.cache_bytes / sb.block_size as usize),
             gdt_dirty: vec![false; sb.gdt_blocks as usize],
             sb,
             groups,
@@ -194,7 +195,8 @@ impl<D: BlockDevice> Fs<D> {
         for i in 0..self.gdt_dirty.len() {
             if self.gdt_dirty[i] {
                 let off = (u64::from(self.sb.first_data_block) + 1 + i as u64) * bs as u64;
-                self.dev.write_at(off, &self.gdt_raw[i * bs..(i + 1) * bs])?;
+                self.dev
+                    .write_at(off, &self.gdt_raw[i * bs..(i + 1) * bs])?;
                 self.gdt_dirty[i] = false;
             }
         }
@@ -203,7 +205,7 @@ impl<D: BlockDevice> Fs<D> {
             if now != 0 {
                 self.sb.wtime = now;
             }
-            self.dev.write_at(SUPERBLOCK_OFFSET, self.sb.to_bytes())?;
+            self.dev.write_at(SUPERBLOCK_OFFSET, self.sb.encode())?;
             self.sb_dirty = false;
         }
         self.dev.flush()?;
@@ -231,6 +233,11 @@ impl<D: BlockDevice> Fs<D> {
     /// Whether the filesystem refuses modifications.
     pub fn is_read_only(&self) -> bool {
         self.read_only
+    }
+
+    /// The feature flags: (compat, incompat, ro_compat).
+    pub fn features(&self) -> (u32, u32, u32) {
+        (self.sb.compat, self.sb.incompat, self.sb.ro_compat)
     }
 
     /// The block size in bytes.
@@ -265,6 +272,7 @@ impl<D: BlockDevice> Fs<D> {
     /// attributes.
     pub fn setattr(&mut self, ino: Ino, attr: &SetAttr) -> Result<Stat> {
         self.check_writable()?;
+        self.check_modifiable(ino)?;
         let mut inode = self.read_live_inode(ino)?;
         if let Some(p) = attr.perm {
             inode.mode = (inode.mode & S_IFMT) | (p & !S_IFMT);
@@ -315,6 +323,15 @@ impl<D: BlockDevice> Fs<D> {
         Ok(Inode::parse(&data[off..off + isz]))
     }
 
+    /// `InvalidArgument` for the reserved inodes (below `s_first_ino`,
+    /// except the root), which callers may look at but not change.
+    pub(crate) fn check_modifiable(&self, ino: Ino) -> Result<()> {
+        if ino != ROOT_INO && ino < self.sb.first_ino {
+            return Err(Error::InvalidArgument);
+        }
+        Ok(())
+    }
+
     /// Read inode `ino`, which must be in use (`NotFound` otherwise).
     pub(crate) fn read_live_inode(&mut self, ino: Ino) -> Result<Inode> {
         let inode = self.read_inode(ino)?;
@@ -351,9 +368,10 @@ impl<D: BlockDevice> Fs<D> {
         Ok(inode)
     }
 
-    /// `Corrupt` unless `b` is a block number inside the filesystem.
+    /// `Corrupt` unless `b` is a block number inside the filesystem, past
+    /// the superblock and the group descriptor table.
     pub(crate) fn check_block(&self, b: u32) -> Result<()> {
-        if b < self.sb.first_data_block || b >= self.sb.blocks_count || b == 0 {
+        if b <= self.sb.first_data_block + self.sb.gdt_blocks || b >= self.sb.blocks_count {
             Err(Error::Corrupt("block number out of range"))
         } else {
             Ok(())
@@ -362,7 +380,7 @@ impl<D: BlockDevice> Fs<D> {
 
     /// Record that group descriptor `g` changed.
     pub(crate) fn group_changed(&mut self, g: u32) {
-        let off = (g * DESC_SIZE) as usize;
+        let off = g as usize * DESC_SIZE as usize;
         self.groups[g as usize].store_counts(&mut self.gdt_raw[off..off + DESC_SIZE as usize]);
         self.gdt_dirty[off / self.sb.block_size as usize] = true;
     }

@@ -190,8 +190,10 @@ impl Inode {
         for (i, b) in block.iter_mut().enumerate() {
             *b = get32(raw, 40 + 4 * i);
         }
+        // osd2 minus the owner's high halves, which `uid`/`gid` hold.
         let mut osd2 = [0u8; 12];
         osd2.copy_from_slice(&raw[116..128]);
+        osd2[4..8].fill(0);
         let uid = u32::from(get16(raw, 2)) | u32::from(get16(raw, 120)) << 16;
         let gid = u32::from(get16(raw, 24)) | u32::from(get16(raw, 122)) << 16;
         let (atime, ctime, mtime) = (get32(raw, 8), get32(raw, 12), get32(raw, 16));
@@ -285,7 +287,11 @@ impl Inode {
 
     /// Whether this is a symlink whose target is stored in `i_block`.
     pub fn is_fast_symlink(&self, block_size: u32) -> bool {
-        let ea = if self.file_acl != 0 { block_size / 512 } else { 0 };
+        let ea = if self.file_acl != 0 {
+            block_size / 512
+        } else {
+            0
+        };
         self.kind() == FileKind::Symlink && self.blocks.saturating_sub(ea) == 0
     }
 

@@ -112,7 +112,7 @@ impl Superblock {
         if first_data_block != u32::from(block_size == 1024) {
             return corrupt("bad first data block");
         }
-        if blocks_per_group == 0 || blocks_per_group > bits || blocks_per_group % 8 != 0 {
+        if blocks_per_group == 0 || blocks_per_group > bits || !blocks_per_group.is_multiple_of(8) {
             return corrupt("bad blocks per group");
         }
         if inodes_per_group == 0 || inodes_per_group > bits {
@@ -149,10 +149,11 @@ impl Superblock {
         if free_blocks > blocks_count || free_inodes > inodes_count {
             return corrupt("free counts exceed totals");
         }
-        let gdt_blocks = (groups * DESC_SIZE).div_ceil(block_size);
-        if u64::from(first_data_block) + 1 + u64::from(gdt_blocks) > u64::from(blocks_count) {
+        let gdt_blocks = (u64::from(groups) * u64::from(DESC_SIZE)).div_ceil(u64::from(block_size));
+        if u64::from(first_data_block) + 1 + gdt_blocks > u64::from(blocks_count) {
             return corrupt("group descriptors beyond the end");
         }
+        let gdt_blocks = gdt_blocks as u32;
         let itable_blocks = (inodes_per_group * inode_size).div_ceil(block_size);
         Ok(Superblock {
             wtime: get32(&raw, 48),
@@ -178,7 +179,7 @@ impl Superblock {
     }
 
     /// Patch the modelled fields into `raw` and return it.
-    pub fn to_bytes(&mut self) -> &[u8] {
+    pub fn encode(&mut self) -> &[u8] {
         put32(&mut self.raw, 12, self.free_blocks);
         put32(&mut self.raw, 16, self.free_inodes);
         put32(&mut self.raw, 48, self.wtime);
@@ -191,23 +192,6 @@ impl Superblock {
     /// Whether directory entries carry a file type byte.
     pub fn has_filetype(&self) -> bool {
         self.incompat & feature::INCOMPAT_FILETYPE != 0
-    }
-
-    /// Whether group `g` holds a superblock backup.
-    pub fn has_super(&self, g: u32) -> bool {
-        if g <= 1 || self.ro_compat & feature::RO_COMPAT_SPARSE_SUPER == 0 {
-            return true;
-        }
-        [3u32, 5, 7].iter().any(|&p| {
-            let mut n = p;
-            while n < g {
-                n = match n.checked_mul(p) {
-                    Some(n) => n,
-                    None => return false,
-                };
-            }
-            n == g
-        })
     }
 
     /// The number of blocks in group `g` (the last one may be short).
@@ -260,7 +244,11 @@ mod tests {
     #[test]
     fn rejects_bad_fields() {
         let mut raw = sample();
-        put32(&mut raw, 96, feature::INCOMPAT_EXTENTS | feature::INCOMPAT_FILETYPE);
+        put32(
+            &mut raw,
+            96,
+            feature::INCOMPAT_EXTENTS | feature::INCOMPAT_FILETYPE,
+        );
         assert_eq!(
             Superblock::parse(raw).unwrap_err(),
             Error::Unsupported(feature::INCOMPAT_EXTENTS)
@@ -277,14 +265,5 @@ mod tests {
         let mut raw = sample();
         put32(&mut raw, 32, 0);
         assert!(matches!(Superblock::parse(raw), Err(Error::Corrupt(_))));
-    }
-
-    #[test]
-    fn sparse_super_backups() {
-        let mut raw = sample();
-        put32(&mut raw, 100, feature::RO_COMPAT_SPARSE_SUPER);
-        let sb = Superblock::parse(raw).unwrap();
-        let with: Vec<u32> = (0..50).filter(|&g| sb.has_super(g)).collect();
-        assert_eq!(with, [0, 1, 3, 5, 7, 9, 25, 27, 49]);
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! - [`frames`]: the physical frame allocator's bitmap and range arithmetic.
 //! - [`mbr`]: MBR partition tables.
+//! - [`path`]: joining and normalising paths.
 //! - [`paging`]: AArch64 translation-table descriptors and a table walker.
 //! - [`account`]: hierarchical resource accounts (quotas that no family of
 //!   processes can use to exhaust a global resource).
@@ -27,6 +28,8 @@ pub mod handles;
 pub mod ipc;
 pub mod mbr;
 pub mod paging;
+#[cfg(any(test, feature = "alloc"))]
+pub mod path;
 
 /// The translation granule and page size: 4 KiB.
 pub const PAGE_SIZE: usize = 4096;

@@ -22,6 +22,7 @@ pub type HandleTable = klib::handles::HandleTable<Object, HANDLES_PER_PROCESS>;
 /// What a handle can name.
 pub enum Object {
     Endpoint(Arc<Endpoint>),
+    File(Arc<crate::fs::file::OpenFile>),
 }
 
 impl Object {
@@ -29,6 +30,7 @@ impl Object {
     pub fn type_code(&self) -> u64 {
         match self {
             Object::Endpoint(_) => abi::ipc::object_type::CHANNEL_ENDPOINT,
+            Object::File(_) => abi::ipc::object_type::FILE,
         }
     }
 
@@ -36,6 +38,7 @@ impl Object {
     pub fn duplicate(&self) -> Object {
         match self {
             Object::Endpoint(e) => Object::Endpoint(e.clone()),
+            Object::File(f) => Object::File(f.clone()),
         }
     }
 }
@@ -51,6 +54,10 @@ impl Payload for InFlight {
     fn into_endpoint(self) -> Result<Arc<Endpoint>, InFlight> {
         match self.object {
             Object::Endpoint(e) => Ok(e),
+            object => Err(InFlight {
+                object,
+                rights: self.rights,
+            }),
         }
     }
 }

@@ -104,6 +104,8 @@ pub fn bootarg(word: &str) -> bool {
 pub fn run_all() -> ! {
     let tests = registered();
     println!("running {} kernel tests", tests.len());
+    // File-system caches grow with use; measure memory with them empty.
+    let _ = crate::fs::drop_caches();
     let frames_before = frames::free_count();
     let heap_before = heap::used();
     let (mut passed, mut failed) = (0usize, 0usize);
@@ -127,19 +129,19 @@ pub fn run_all() -> ! {
     }
     let leak = leak_check(frames_before, heap_before);
     record("ktest::leak_check", leak);
-    let (user_passed, user_failed) = *USER_COUNTS.lock();
+    let (user_passed, user_failed, skipped) = *USER_COUNTS.lock();
     passed += user_passed as usize;
     failed += user_failed as usize;
-    println!("{passed} passed, {failed} failed");
+    println!("{passed} passed, {failed} failed, {skipped} skipped");
     semihosting::exit(if failed == 0 { 0 } else { 1 })
 }
 
 /// Counts the user suite reported with `ktest_report`.
-static USER_COUNTS: spin::Mutex<(u64, u64)> = spin::Mutex::new((0, 0));
+static USER_COUNTS: spin::Mutex<(u64, u64, u64)> = spin::Mutex::new((0, 0, 0));
 
-/// The `ktest_report(passed, failed)` system call.
-pub fn user_report(passed: u64, failed: u64) -> crate::syscall::Ret {
-    *USER_COUNTS.lock() = (passed, failed);
+/// The `ktest_report(passed, failed, skipped)` system call.
+pub fn user_report(passed: u64, failed: u64, skipped: u64) -> crate::syscall::Ret {
+    *USER_COUNTS.lock() = (passed, failed, skipped);
     crate::syscall::ok0()
 }
 
@@ -148,7 +150,12 @@ pub fn user_report(passed: u64, failed: u64) -> crate::syscall::Ret {
 fn run_user_suite() -> Option<TestResult> {
     use crate::task::{initrd, sched};
     initrd::find("utest").ok().flatten()?;
-    let args: [&[u8]; 1] = [b"utest"];
+    // `utest=<name>` on the command line runs only that test (or phase).
+    let selected = crate::boot::bootargs()
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("utest="));
+    let mut args: alloc::vec::Vec<&[u8]> = alloc::vec![b"utest"];
+    args.extend(selected.map(str::as_bytes));
     let spec = sched::SpawnSpec {
         name: "utest",
         args: &args,
@@ -173,6 +180,9 @@ fn run_user_suite() -> Option<TestResult> {
 }
 
 fn leak_check(frames_before: usize, heap_before: usize) -> TestResult {
+    if let Err(e) = crate::fs::drop_caches() {
+        return Err(alloc::format!("writing back file-system caches: {e}"));
+    }
     let (frames_after, heap_after) = (frames::free_count(), heap::used());
     check_eq!(crate::task::sched::count(), 0);
     for r in klib::account::ALL {

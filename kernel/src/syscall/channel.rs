@@ -23,7 +23,9 @@ fn endpoint(h: u64, need: Rights) -> Result<Arc<Endpoint>, Error> {
     let h = value(h)?;
     sched::with_current(|table, _| {
         let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
-        let Object::Endpoint(ep) = object;
+        let Object::Endpoint(ep) = object else {
+            return Err(Error::WrongType);
+        };
         if !rights.contains(need) {
             return Err(Error::AccessDenied);
         }
@@ -84,8 +86,8 @@ fn send_from_user(
                 return Err(Error::AccessDenied);
             }
             // The same handle twice, or the channel's own ends through itself.
-            let Object::Endpoint(other) = object;
-            if values[..i].contains(&h) || h == own || ep.is_self_or_peer(other) {
+            let own_end = matches!(object, Object::Endpoint(other) if ep.is_self_or_peer(other));
+            if values[..i].contains(&h) || h == own || own_end {
                 return Err(Error::InvalidArgument);
             }
         }
@@ -193,6 +195,9 @@ fn recv_blocking(
                 ep.add_waiter(me);
                 sched::block_ipc(until);
                 ep.remove_waiter(me);
+                if sched::interrupted() {
+                    return Err(Error::TimedOut.into());
+                }
             }
         }
     }
@@ -235,6 +240,9 @@ pub fn wait_many(handles: u64, count: u64, timeout_ns: u64) -> Ret {
         eps.iter().for_each(|ep| ep.add_waiter(me));
         sched::block_ipc(until);
         eps.iter().for_each(|ep| ep.remove_waiter(me));
+        if sched::interrupted() {
+            return Err(Error::TimedOut.into());
+        }
     }
 }
 
@@ -257,4 +265,20 @@ pub fn call(h: u64, args: u64, timeout_ns: u64) -> Ret {
         args.recv_handle_cap,
         timeout_ns,
     )
+}
+
+/// Receive one message's bytes (no handles) into user memory at `buf`.
+pub fn recv_into(
+    ep: &Arc<Endpoint>,
+    buf: u64,
+    len: u64,
+    timeout_ns: u64,
+) -> Result<usize, SysError> {
+    let [n, _, _] = recv_blocking(ep, buf, len, 0, 0, timeout_ns)?;
+    Ok(n as usize)
+}
+
+/// Send `len` bytes from user memory at `data` (no handles).
+pub fn send_bytes(ep: &Arc<Endpoint>, data: u64, len: u64) -> Result<(), Error> {
+    send_from_user(ep, 0, data, len, 0, 0)
 }

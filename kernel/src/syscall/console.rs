@@ -45,5 +45,8 @@ pub fn read(ptr: u64, len: u64) -> Ret {
             return ok1(n as u64);
         }
         crate::task::sched::wait_for_console();
+        if crate::task::sched::interrupted() {
+            return Err(Error::TimedOut.into());
+        }
     }
 }

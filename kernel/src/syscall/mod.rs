@@ -4,6 +4,7 @@
 
 mod channel;
 mod console;
+mod fs;
 mod handle;
 mod memory;
 mod process;
@@ -71,8 +72,31 @@ pub fn dispatch(frame: &mut TrapFrame) {
         sys::CHANNEL_RECV => channel::recv(a[0], a[1], a[2], a[3], a[4], a[5]),
         sys::WAIT_MANY => channel::wait_many(a[0], a[1], a[2]),
         sys::CHANNEL_CALL => channel::call(a[0], a[1], a[2]),
+        sys::OPEN => fs::open(a[0], a[1], a[2], a[3]),
+        sys::IO_READ => fs::io_read(a[0], a[1], a[2]),
+        sys::IO_WRITE => fs::io_write(a[0], a[1], a[2]),
+        sys::SEEK => fs::seek(a[0], a[1], a[2]),
+        sys::STAT => fs::stat(a[0], a[1], a[2], a[3], a[4]),
+        sys::FSTAT => fs::fstat(a[0], a[1], a[2]),
+        sys::READDIR => fs::readdir(a[0], a[1], a[2]),
+        sys::MKDIR => fs::mkdir(a[0], a[1], a[2]),
+        sys::UNLINK => fs::unlink(a[0], a[1]),
+        sys::RMDIR => fs::rmdir(a[0], a[1]),
+        sys::RENAME => fs::rename(a[0], a[1], a[2], a[3]),
+        sys::LINK => fs::link(a[0], a[1], a[2], a[3]),
+        sys::SYMLINK => fs::symlink(a[0], a[1], a[2], a[3]),
+        sys::READLINK => fs::readlink(a[0], a[1], a[2], a[3]),
+        sys::FTRUNCATE => fs::ftruncate(a[0], a[1]),
+        sys::SYNC => fs::sync(),
+        sys::STATFS => fs::statfs(a[0], a[1], a[2], a[3]),
+        sys::CHDIR => fs::chdir(a[0], a[1]),
+        sys::GETCWD => fs::getcwd(a[0], a[1]),
+        sys::MOUNTS => fs::mounts(a[0], a[1]),
+        sys::PROCESS_LIST => fs::process_list(a[0], a[1]),
+        sys::POWER => fs::power(a[0]),
+        sys::CONSOLE_FOREGROUND => fs::console_foreground(a[0]),
         #[cfg(feature = "ktest")]
-        sys::KTEST_REPORT => crate::ktest::user_report(a[0], a[1]),
+        sys::KTEST_REPORT => crate::ktest::user_report(a[0], a[1], a[2]),
         _ => Err(Error::Unsupported.into()),
     };
     match result {

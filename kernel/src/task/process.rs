@@ -113,6 +113,12 @@ pub struct Process {
     /// Children not yet collected by `wait`, and the limit.
     pub children: usize,
     pub children_quota: usize,
+    /// Killed while it was not running: it ends itself at its next
+    /// return towards user mode, after its kernel stack has unwound (so
+    /// nothing it held in a blocked system call is leaked).
+    pub killed: bool,
+    /// Working directory (absolute, normalised); inherited at spawn.
+    pub cwd: alloc::string::String,
     /// Where this process's resources are charged (limits lent by the
     /// parent's account). Charged one process slot for the process itself.
     pub account: Arc<Account>,

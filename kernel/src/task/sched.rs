@@ -30,6 +30,8 @@ use spin::{Mutex, MutexGuard};
 pub const MAX_PROCS: usize = 64;
 /// Default quota of children not yet collected by `wait`.
 pub const DEFAULT_CHILDREN_QUOTA: usize = 16;
+/// Largest program file `spawn` loads from the disk.
+pub const MAX_PROGRAM_BYTES: usize = 16 << 20;
 /// Most handles `spawn` passes to a child.
 pub const MAX_SPAWN_HANDLES: usize = 8;
 
@@ -109,6 +111,19 @@ impl Table {
         }
     }
 
+    /// Make the process in `slot` end itself: it is woken if blocked and
+    /// exits (status `Killed`) as soon as it heads back to user mode.
+    fn mark_killed(&mut self, slot: usize) {
+        let p = self.proc(slot);
+        if matches!(p.state, State::Zombie(_)) {
+            return;
+        }
+        p.killed = true;
+        if matches!(p.state, State::Blocked(_)) {
+            p.state = State::Runnable;
+        }
+    }
+
     /// End the process in `slot`: free its memory now, record the status,
     /// wake a waiting parent. Returns its handles' objects, which the
     /// caller must drop *after* releasing the table lock (closing an
@@ -180,8 +195,9 @@ fn schedule(mut t: MutexGuard<'static, Table>) {
     unsafe { context::switch(from, to) };
 }
 
-/// What to start: a program from the boot archive, its argv, handles to
-/// move from the parent's table (values), and limits to lend it.
+/// What to start: a program (`/bin/<name>`, a path, or a boot-archive
+/// name before the disk is mounted), its argv, handles to move from the
+/// parent's table (values), and limits to lend it.
 pub struct SpawnSpec<'a> {
     pub name: &'a str,
     pub args: &'a [&'a [u8]],
@@ -229,9 +245,30 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
         None if parent == 0 => ALL_RESOURCES.map(|r| parent_account.available(r)),
         None => abi::process::DEFAULT_CHILD_LIMITS.map(|v| v as usize),
     };
-    let file = initrd::find(spec.name)
-        .map_err(|_| Error::IoError)?
-        .ok_or(Error::NotFound)?;
+    let cwd = if parent == 0 {
+        alloc::string::String::from("/")
+    } else {
+        let t = table();
+        t.slot_of(parent)
+            .and_then(|s| t.slots[s].as_ref())
+            .map_or_else(|| "/".into(), |p| p.cwd.clone())
+    };
+    // Programs come from /bin on the root file system once one is mounted,
+    // from the boot archive before that.
+    let from_disk;
+    let file: &[u8] = if crate::fs::has_root() {
+        let path = if spec.name.contains('/') {
+            crate::fs::absolute(&cwd, spec.name)?
+        } else {
+            alloc::format!("/bin/{}", spec.name)
+        };
+        from_disk = crate::fs::read_all(&path, MAX_PROGRAM_BYTES)?;
+        &from_disk
+    } else {
+        initrd::find(spec.name)
+            .map_err(|_| Error::IoError)?
+            .ok_or(Error::NotFound)?
+    };
     let account = parent_account
         .open_child(limits)
         .map_err(|_| Error::QuotaExceeded)?;
@@ -292,6 +329,8 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
         fp: FpState::default(),
         children: 0,
         children_quota: DEFAULT_CHILDREN_QUOTA,
+        killed: false,
+        cwd,
         account,
         handles: HandleTable::new(),
     });
@@ -374,6 +413,9 @@ pub fn wait(pid: Pid, nohang: bool) -> Result<ExitStatus, Error> {
     loop {
         let mut t = table();
         let me = t.current.ok_or(Error::InvalidArgument)?;
+        if t.proc(me).killed {
+            return Err(Error::TimedOut);
+        }
         let my_pid = t.proc(me).pid;
         let cs = t
             .slot_of(pid)
@@ -413,13 +455,30 @@ pub fn kill(pid: Pid) -> Result<(), Error> {
     if ancestor != me || me == 0 {
         return Err(Error::AccessDenied);
     }
-    if matches!(t.proc(target).state, State::Zombie(_)) {
-        return Ok(());
-    }
-    let objects = t.terminate(target, ExitStatus::Killed);
-    drop(t);
-    drop(objects);
+    t.mark_killed(target);
     Ok(())
+}
+
+/// Whether the running process has been killed: blocking calls return
+/// early (with any error) when this is set, so their stacks unwind.
+pub fn interrupted() -> bool {
+    let mut t = table();
+    t.current.is_some_and(|i| t.proc(i).killed)
+}
+
+/// On the way back to user mode: end the running process if it was killed.
+pub fn exit_if_killed() {
+    if interrupted() {
+        exit_current(ExitStatus::Killed);
+    }
+}
+
+/// Kill `pid` on behalf of the kernel (console Ctrl-C), no ancestry check.
+pub fn kill_by_kernel(pid: Pid) {
+    let mut t = table();
+    if let Some(slot) = t.slot_of(pid) {
+        t.mark_killed(slot);
+    }
 }
 
 /// Give up the CPU to another runnable process, if any.
@@ -608,21 +667,60 @@ pub fn block_ipc(until: Option<u64>) {
 /// Kill every process (the kernel test harness, after the user suite).
 /// Returns how many were still alive.
 pub fn kill_all() -> usize {
-    let mut t = table();
-    let mut objects = Vec::new();
     let mut n = 0;
-    for slot in 0..MAX_PROCS {
-        let alive = t.slots[slot]
-            .as_ref()
-            .is_some_and(|p| !matches!(p.state, State::Zombie(_)));
-        if alive {
-            n += 1;
-            objects.extend(t.terminate(slot, ExitStatus::Killed));
-            t.proc(slot).parent = 0;
+    {
+        let mut t = table();
+        for slot in 0..MAX_PROCS {
+            let alive = t.slots[slot]
+                .as_ref()
+                .is_some_and(|p| !matches!(p.state, State::Zombie(_)));
+            if alive {
+                n += 1;
+                t.mark_killed(slot);
+                // Nobody is left to collect them: the kernel reaps them.
+                t.proc(slot).parent = 0;
+            }
         }
     }
-    drop(t);
-    drop(objects);
-    table().reap_orphans();
+    // Each ends itself the next time it runs.
+    run_until(|| count() == 0);
     n
+}
+
+/// The running process's working directory.
+pub fn current_cwd() -> Result<alloc::string::String, Error> {
+    let mut t = table();
+    let slot = t.current.ok_or(Error::InvalidArgument)?;
+    Ok(t.proc(slot).cwd.clone())
+}
+
+/// Change the running process's working directory (already resolved).
+pub fn set_cwd(path: alloc::string::String) -> Result<(), Error> {
+    let mut t = table();
+    let slot = t.current.ok_or(Error::InvalidArgument)?;
+    t.proc(slot).cwd = path;
+    Ok(())
+}
+
+/// Every process's pid.
+pub fn pids() -> Vec<u32> {
+    table().slots.iter().flatten().map(|p| p.pid).collect()
+}
+
+/// Whether `pid` is a descendant of the running process.
+pub fn is_descendant(pid: Pid) -> Result<bool, Error> {
+    let t = table();
+    let me = t.current_pid();
+    let mut at = t.slot_of(pid).ok_or(Error::NotFound)?;
+    for _ in 0..MAX_PROCS {
+        let parent = t.slots[at].as_ref().map_or(0, |p| p.parent);
+        if parent == me {
+            return Ok(true);
+        }
+        match t.slot_of(parent) {
+            Some(s) if parent != 0 => at = s,
+            _ => return Ok(false),
+        }
+    }
+    Ok(false)
 }

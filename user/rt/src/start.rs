@@ -54,7 +54,11 @@ extern "C" fn __rt_start(
     argv: *const ArgSlice,
     handle_count: usize,
     handles: *const u32,
+    stdin: u32,
+    stdout: u32,
 ) -> ! {
+    STDIN.store(stdin, Ordering::Relaxed);
+    STDOUT.store(stdout, Ordering::Relaxed);
     // SAFETY: the kernel passes argc/argv describing its stack layout.
     let args = unsafe { Args::from_raw(argc, argv) };
     STARTUP_HANDLES.store(handles.cast_mut(), Ordering::Relaxed);

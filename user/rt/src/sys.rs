@@ -172,8 +172,8 @@ pub fn sys_info() -> Result<SysInfo, Error> {
 }
 
 /// Hand the user test suite's counts to a kernel test build.
-pub fn ktest_report(passed: u64, failed: u64) -> Result<(), Error> {
-    call(sys::KTEST_REPORT, [passed, failed, 0, 0, 0, 0]).map(|_| ())
+pub fn ktest_report(passed: u64, failed: u64, skipped: u64) -> Result<(), Error> {
+    call(sys::KTEST_REPORT, [passed, failed, skipped, 0, 0, 0]).map(|_| ())
 }
 
 /// Close a handle.

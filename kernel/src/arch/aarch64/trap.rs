@@ -52,11 +52,11 @@ extern "C" fn exception_dispatch(frame: &mut TrapFrame, kind: u64) {
         (1, Vector::Irq) => crate::irq::handle(),
         (2, Vector::Irq) => {
             crate::irq::handle();
-            crate::task::sched::preempt_if_needed();
+            back_to_user();
         }
         (2, Vector::Sync) => {
             user_sync(frame);
-            crate::task::sched::preempt_if_needed();
+            back_to_user();
         }
         (1, Vector::Sync) => {
             let esr = ESR_EL1.get();
@@ -72,6 +72,14 @@ extern "C" fn exception_dispatch(frame: &mut TrapFrame, kind: u64) {
         }
         _ => unexpected(frame, origin, vector),
     }
+}
+
+/// Last stop before returning to EL0: end the process if it was killed,
+/// switch away if its time slice is over (and check again after).
+fn back_to_user() {
+    crate::task::sched::exit_if_killed();
+    crate::task::sched::preempt_if_needed();
+    crate::task::sched::exit_if_killed();
 }
 
 /// A synchronous exception from EL0: a system call, or a fault that ends

@@ -1,42 +1,64 @@
-//! `init`: the first process. Until the shell exists it greets, runs
-//! `hello` and then echoes console input line by line.
+//! `init`: the first process. Prints a banner, then keeps a shell (`sh`,
+//! from `/bin`) running on the console: when it exits, a new one starts.
+//! The shell is lent a generous budget (it lends its programs their
+//! shares). If the shell cannot be started, or ends at once, init waits a
+//! second before trying again rather than spinning. Arguments are ignored.
 #![no_std]
 #![no_main]
 
-use rt::{print, println, sys};
+use rt::abi::process::{resource, RESOURCES};
+use rt::abi::ExitStatus;
+use rt::{println, sys};
 
 rt::entry!(main);
 
-fn main(_args: rt::Args) -> i32 {
-    println!(
-        "init: started (pid {})",
-        sys::process_info(0).map(|p| p.pid).unwrap_or(0)
-    );
-    match sys::spawn("hello", &["from", "init"]) {
-        Ok(pid) => match sys::wait(pid) {
-            Ok(status) => println!("init: hello ended: {status:?}"),
-            Err(e) => println!("init: wait failed: {e}"),
-        },
-        Err(e) => println!("init: cannot start hello: {e}"),
+/// What the shell is lent: memory pages, process slots, channel
+/// endpoints, queued messages and their bytes.
+const SHELL_LIMITS: [u64; RESOURCES] = {
+    let mut l = [0; RESOURCES];
+    l[resource::PAGES] = 65536;
+    l[resource::PROCESSES] = 32;
+    l[resource::ENDPOINTS] = 512;
+    l[resource::MESSAGES] = 2048;
+    l[resource::MESSAGE_BYTES] = 2 * 1024 * 1024;
+    l
+};
+
+/// A shell that ends sooner than this after starting counts as a failure.
+const MIN_RUN_NS: u64 = 1_000_000_000;
+
+/// Start one shell and wait for it; `true` if it ran for a while.
+fn run_shell() -> bool {
+    let started = sys::clock_ns();
+    let pid = match sys::spawn_with("sh", &[], &[], SHELL_LIMITS) {
+        Ok(pid) => pid,
+        Err(e) => {
+            println!("init: cannot start sh: {e}");
+            return false;
+        }
+    };
+    match sys::wait(pid) {
+        Ok(ExitStatus::Exited(code)) => println!("init: shell exited ({code}); starting a new one"),
+        Ok(ExitStatus::Killed) => println!("init: shell was killed; starting a new one"),
+        Ok(ExitStatus::Faulted(kind)) => {
+            println!("init: shell crashed ({}); starting a new one", kind.name())
+        }
+        Err(e) => println!("init: waiting for the shell failed: {e}"),
     }
-    println!("init: no shell yet; typed characters are echoed (Ctrl-A X quits QEMU)");
-    let mut buf = [0u8; 64];
+    sys::clock_ns().saturating_sub(started) >= MIN_RUN_NS
+}
+
+fn main(_args: rt::Args) -> i32 {
+    let pid = sys::process_info(0).map_or(0, |p| p.pid);
+    println!("init: pid {pid}; starting the shell (type `help` for commands)");
+    let mut failures = 0u32;
     loop {
-        match sys::console_read(&mut buf) {
-            Ok(n) => {
-                for &b in &buf[..n] {
-                    match b {
-                        b'\r' | b'\n' => println!(),
-                        0x7f | 0x08 => print!("\x08 \x08"),
-                        _ => {
-                            let _ = sys::debug_write(&[b]);
-                        }
-                    }
-                }
-            }
-            Err(e) => {
-                println!("init: console read failed: {e}");
-                return 1;
+        if run_shell() {
+            failures = 0;
+        } else {
+            failures += 1;
+            if failures >= 2 {
+                sys::sleep_ms(1000);
             }
         }
     }

@@ -573,3 +573,34 @@ pub fn process_info_reports_every_quota() -> TestResult {
     check_eq!(sys::wait(pid), Ok(ExitStatus::Exited(0)));
     Ok(())
 }
+
+pub fn killing_a_blocked_receiver_releases_everything() -> TestResult {
+    leak_checked(|| {
+        // The child sits in channel_recv (and then in wait_many) holding
+        // references to its endpoint on its kernel stack.
+        for mode in ["echo", "send-after"] {
+            let (mine, theirs) = sys::channel_create()?;
+            let pid = sys::spawn_with("peer", &[mode, "0"], &[theirs], [0; 5])?;
+            sys::sleep_ms(5);
+            check_eq!(
+                sys::process_info(pid).map(|p| p.state),
+                Ok(rt::abi::process::state::BLOCKED)
+            );
+            sys::kill(pid)?;
+            check_eq!(sys::wait(pid), Ok(ExitStatus::Killed));
+            // Its end was closed: we drain what it sent, then see PeerClosed.
+            let mut buf = [0u8; 8];
+            loop {
+                match sys::channel_recv(mine, &mut buf, &mut [], 0) {
+                    Ok(_) => continue,
+                    Err(e) => {
+                        check_eq!(e, RecvError::Other(Error::PeerClosed));
+                        break;
+                    }
+                }
+            }
+            sys::handle_close(mine)?;
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,508 @@
+//! Directories: entry parsing, lookup, listing, inserting and removing
+//! entries.
+//!
+//! Entries are read linearly, so htree-indexed directories read fine (their
+//! index blocks look like empty entries). Any change to a directory clears
+//! its `EXT2_INDEX_FL`, turning it into a plain linear directory, which is
+//! what `e2fsck` expects from a writer that does not maintain the index.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::bytes::{get16, get32, put16, put32};
+use crate::device::BlockDevice;
+use crate::error::{Error, Result};
+use crate::fs::Fs;
+use crate::inode::{FileKind, Ino, Inode, INDEX_FL, ROOT_INO};
+
+/// The longest name in a directory entry.
+pub const NAME_MAX: usize = 255;
+
+/// The largest directory accepted (256 MiB, millions of entries): a bound
+/// on the work a damaged directory inode can cause.
+pub const MAX_DIR_SIZE: u64 = 1 << 28;
+
+/// One entry of a directory listing.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    /// The inode the entry names.
+    pub ino: Ino,
+    /// Its kind (from the entry's type byte, or the inode when the
+    /// filesystem has no FILETYPE feature).
+    pub kind: FileKind,
+    name_len: u8,
+    name: [u8; NAME_MAX],
+}
+
+impl DirEntry {
+    /// The entry's name.
+    pub fn name(&self) -> &[u8] {
+        &self.name[..usize::from(self.name_len)]
+    }
+}
+
+impl fmt::Debug for DirEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DirEntry")
+            .field("ino", &self.ino)
+            .field("kind", &self.kind)
+            .field(
+                "name",
+                &core::str::from_utf8(self.name()).unwrap_or("<not utf-8>"),
+            )
+            .finish()
+    }
+}
+
+/// A decoded entry header.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawEntry {
+    pub inode: u32,
+    pub rec_len: usize,
+    pub name_len: usize,
+    pub ftype: u8,
+}
+
+/// Where a named entry was found.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EntryLoc {
+    pub phys: u32,
+    pub off: usize,
+    /// The entry before it in the same block.
+    pub prev: Option<usize>,
+    pub inode: Ino,
+}
+
+/// A place for a new entry: the entry at `off` of block `phys` is unused
+/// and large enough, or has enough slack to be split.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    phys: u32,
+    off: usize,
+}
+
+/// The space an entry with a name of `name_len` bytes needs.
+pub(crate) fn rec_len_for(name_len: usize) -> usize {
+    (8 + name_len + 3) & !3
+}
+
+/// What entry parsing needs to know about the filesystem.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DirFormat {
+    pub inodes_count: u32,
+    /// Entries may not name inodes below this one, except the root.
+    pub first_ino: u32,
+    /// Entries carry a file type byte.
+    pub filetype: bool,
+}
+
+/// Decode and check the entry at `off` of directory block `blk`.
+pub(crate) fn parse_entry(blk: &[u8], off: usize, fmt: DirFormat) -> Result<RawEntry> {
+    let DirFormat {
+        inodes_count,
+        first_ino,
+        filetype,
+    } = fmt;
+    if off + 8 > blk.len() {
+        return Err(Error::Corrupt("directory entry crosses the block end"));
+    }
+    let inode = get32(blk, off);
+    let rec_len = usize::from(get16(blk, off + 4));
+    let name_len = usize::from(blk[off + 6]);
+    let ftype = blk[off + 7];
+    if rec_len < 8 || rec_len % 4 != 0 || off + rec_len > blk.len() {
+        return Err(Error::Corrupt("bad directory entry length"));
+    }
+    if rec_len < 8 + name_len {
+        return Err(Error::Corrupt("directory entry name longer than the entry"));
+    }
+    if !filetype && ftype != 0 {
+        return Err(Error::Corrupt("directory entry name too long"));
+    }
+    if inode != 0 && (name_len == 0 || inode > inodes_count) {
+        return Err(Error::Corrupt("bad directory entry"));
+    }
+    if inode != 0 && inode != ROOT_INO && inode < first_ino {
+        return Err(Error::Corrupt("directory entry names a reserved inode"));
+    }
+    Ok(RawEntry {
+        inode,
+        rec_len,
+        name_len,
+        ftype: if filetype { ftype } else { 0 },
+    })
+}
+
+/// Write an entry header and name at `off` (the name padding is zeroed).
+fn write_entry(blk: &mut [u8], off: usize, ino: Ino, rec_len: usize, name: &[u8], ftype: u8) {
+    put32(blk, off, ino);
+    put16(blk, off + 4, rec_len as u16);
+    blk[off + 6] = name.len() as u8;
+    blk[off + 7] = ftype;
+    blk[off + 8..off + 8 + name.len()].copy_from_slice(name);
+    let pad_end = (off + rec_len_for(name.len())).min(off + rec_len);
+    blk[off + 8 + name.len()..pad_end].fill(0);
+}
+
+/// Check a name for a new entry.
+pub(crate) fn check_name(name: &[u8]) -> Result<()> {
+    if name.is_empty() || name.contains(&b'/') || name.contains(&0) {
+        return Err(Error::InvalidArgument);
+    }
+    if name.len() > NAME_MAX {
+        return Err(Error::NameTooLong);
+    }
+    Ok(())
+}
+
+impl<D: BlockDevice> Fs<D> {
+    pub(crate) fn dir_format(&self) -> DirFormat {
+        DirFormat {
+            inodes_count: self.sb.inodes_count,
+            first_ino: self.sb.first_ino,
+            filetype: self.sb.has_filetype(),
+        }
+    }
+
+    /// The number of blocks of directory `dinode`, checked against what it
+    /// has allocated.
+    fn dir_nblocks(&self, dinode: &Inode) -> Result<u64> {
+        let bs = u64::from(self.sb.block_size);
+        let size = dinode.size();
+        if !size.is_multiple_of(bs) {
+            return Err(Error::Corrupt(
+                "directory size not a multiple of the block size",
+            ));
+        }
+        if size / bs > u64::from(dinode.blocks) / (bs / 512) || size > MAX_DIR_SIZE {
+            return Err(Error::Corrupt("directory larger than its blocks"));
+        }
+        Ok(size / bs)
+    }
+
+    /// The physical block of directory block `lblk` (holes are corrupt, as
+    /// in Linux's ext2).
+    fn dir_block(&mut self, dinode: &Inode, lblk: u64) -> Result<u32> {
+        self.bmap(dinode, lblk)?
+            .ok_or(Error::Corrupt("hole in a directory"))
+    }
+
+    /// Read directory `dir`, which must be a live directory.
+    pub(crate) fn read_dir_inode(&mut self, dir: Ino) -> Result<Inode> {
+        let dinode = self.read_live_inode(dir)?;
+        if dinode.kind() != FileKind::Directory {
+            return Err(Error::NotDir);
+        }
+        Ok(dinode)
+    }
+
+    /// Look `name` up in `dinode`; also find room for a new entry of
+    /// `need` bytes (`need == 0`: do not look for room).
+    pub(crate) fn scan_dir(
+        &mut self,
+        dinode: &Inode,
+        name: &[u8],
+        need: usize,
+    ) -> Result<(Option<EntryLoc>, Option<Slot>)> {
+        let n = self.dir_nblocks(dinode)?;
+        let fmt = self.dir_format();
+        let mut slot = None;
+        for lblk in 0..n {
+            let phys = self.dir_block(dinode, lblk)?;
+            let blk = self.cache.get(&mut self.dev, phys)?;
+            let (mut off, mut prev) = (0, None);
+            while off < blk.len() {
+                let e = parse_entry(blk, off, fmt)?;
+                if e.inode != 0 && &blk[off + 8..off + 8 + e.name_len] == name {
+                    let loc = EntryLoc {
+                        phys,
+                        off,
+                        prev,
+                        inode: e.inode,
+                    };
+                    return Ok((Some(loc), None));
+                }
+                let room = if e.inode == 0 {
+                    e.rec_len
+                } else {
+                    e.rec_len - rec_len_for(e.name_len).min(e.rec_len)
+                };
+                if need > 0 && slot.is_none() && room >= need {
+                    slot = Some(Slot { phys, off });
+                }
+                prev = Some(off);
+                off += e.rec_len;
+            }
+        }
+        Ok((None, slot))
+    }
+
+    /// Find entry `name` in directory `dir`.
+    pub(crate) fn find_entry(&mut self, dir: Ino, name: &[u8]) -> Result<Option<EntryLoc>> {
+        let dinode = self.read_dir_inode(dir)?;
+        if name.len() > NAME_MAX {
+            return Err(Error::NameTooLong);
+        }
+        Ok(self.scan_dir(&dinode, name, 0)?.0)
+    }
+
+    /// The inode named `name` in directory `dir` (`.` and `..` included).
+    pub fn lookup(&mut self, dir: Ino, name: impl AsRef<[u8]>) -> Result<Ino> {
+        let name = name.as_ref();
+        if name.is_empty() {
+            return Err(Error::NotFound);
+        }
+        match self.find_entry(dir, name)? {
+            Some(loc) => Ok(loc.inode),
+            None => Err(Error::NotFound),
+        }
+    }
+
+    /// Check that `name` is not in directory `dir` and find room for it.
+    pub(crate) fn prepare_insert(&mut self, dir: Ino, name: &[u8]) -> Result<Option<Slot>> {
+        check_name(name)?;
+        let dinode = self.read_dir_inode(dir)?;
+        match self.scan_dir(&dinode, name, rec_len_for(name.len()))? {
+            (Some(_), _) => Err(Error::Exists),
+            (None, slot) => Ok(slot),
+        }
+    }
+
+    /// Mark directory `dir` modified: clear its index flag, set its times.
+    fn dir_touch(&mut self, dir: Ino, dinode: &mut Inode) -> Result<()> {
+        dinode.flags &= !INDEX_FL;
+        let now = self.now();
+        dinode.mtime = now;
+        dinode.ctime = now;
+        self.write_inode(dir, dinode)
+    }
+
+    /// Add entry `name` -> `ino` to `dir` at `slot` (from
+    /// [`Fs::prepare_insert`], with no change to `dir` since), or in a new
+    /// block when there was no room.
+    pub(crate) fn dir_insert(
+        &mut self,
+        dir: Ino,
+        slot: Option<Slot>,
+        name: &[u8],
+        ino: Ino,
+        kind: FileKind,
+    ) -> Result<()> {
+        let ftype = if self.sb.has_filetype() {
+            kind.dirent_type()
+        } else {
+            0
+        };
+        let mut dinode = self.read_inode(dir)?;
+        let r = match slot {
+            Some(s) => self.insert_in_block(s, name, ino, ftype),
+            None => self.dir_append_block(dir, &mut dinode, name, ino, ftype),
+        };
+        self.dir_touch(dir, &mut dinode)?;
+        r
+    }
+
+    fn insert_in_block(&mut self, s: Slot, name: &[u8], ino: Ino, ftype: u8) -> Result<()> {
+        let fmt = self.dir_format();
+        let blk = self.cache.get_mut(&mut self.dev, s.phys)?;
+        let e = parse_entry(blk, s.off, fmt)?;
+        let need = rec_len_for(name.len());
+        if e.inode == 0 {
+            if e.rec_len < need {
+                return Err(Error::Corrupt("directory slot vanished"));
+            }
+            write_entry(blk, s.off, ino, e.rec_len, name, ftype);
+        } else {
+            let used = rec_len_for(e.name_len);
+            if e.rec_len < used + need {
+                return Err(Error::Corrupt("directory slot vanished"));
+            }
+            put16(blk, s.off + 4, used as u16);
+            write_entry(blk, s.off + used, ino, e.rec_len - used, name, ftype);
+        }
+        Ok(())
+    }
+
+    fn dir_append_block(
+        &mut self,
+        dir: Ino,
+        dinode: &mut Inode,
+        name: &[u8],
+        ino: Ino,
+        ftype: u8,
+    ) -> Result<()> {
+        let bs = u64::from(self.sb.block_size);
+        let lblk = dinode.size() / bs;
+        if (lblk + 1) * bs > u64::from(u32::MAX) {
+            return Err(Error::TooBig);
+        }
+        let goal = self.goal_for(dir, dinode, lblk)?;
+        let (phys, _) = self.bmap_alloc(dinode, lblk, goal)?;
+        let blk = self.cache.get_zeroed(&mut self.dev, phys)?;
+        write_entry(blk, 0, ino, bs as usize, name, ftype);
+        dinode.set_size((lblk + 1) * bs);
+        Ok(())
+    }
+
+    /// Initialise the first block of a new directory `ino` in `parent`.
+    pub(crate) fn init_dir_block(&mut self, phys: u32, ino: Ino, parent: Ino) -> Result<()> {
+        let ftype = if self.sb.has_filetype() { 2 } else { 0 };
+        let bs = self.sb.block_size as usize;
+        let blk = self.cache.get_zeroed(&mut self.dev, phys)?;
+        write_entry(blk, 0, ino, 12, b".", ftype);
+        write_entry(blk, 12, parent, bs - 12, b"..", ftype);
+        Ok(())
+    }
+
+    /// Remove the entry at `loc` from `dir`.
+    pub(crate) fn dir_remove(&mut self, dir: Ino, loc: &EntryLoc) -> Result<()> {
+        let blk = self.cache.get_mut(&mut self.dev, loc.phys)?;
+        if let Some(p) = loc.prev {
+            let merged = usize::from(get16(blk, p + 4)) + usize::from(get16(blk, loc.off + 4));
+            put16(blk, p + 4, merged as u16);
+        }
+        put32(blk, loc.off, 0);
+        let mut dinode = self.read_inode(dir)?;
+        self.dir_touch(dir, &mut dinode)
+    }
+
+    /// Point the entry at `loc` of `dir` to `ino`.
+    pub(crate) fn dir_set(
+        &mut self,
+        dir: Ino,
+        loc: &EntryLoc,
+        ino: Ino,
+        kind: FileKind,
+    ) -> Result<()> {
+        let ftype = if self.sb.has_filetype() {
+            kind.dirent_type()
+        } else {
+            0
+        };
+        let blk = self.cache.get_mut(&mut self.dev, loc.phys)?;
+        put32(blk, loc.off, ino);
+        blk[loc.off + 7] = ftype;
+        let mut dinode = self.read_inode(dir)?;
+        self.dir_touch(dir, &mut dinode)
+    }
+
+    /// Whether directory `dinode` holds nothing but `.` and `..`.
+    pub(crate) fn dir_is_empty(&mut self, dinode: &Inode) -> Result<bool> {
+        let n = self.dir_nblocks(dinode)?;
+        let fmt = self.dir_format();
+        for lblk in 0..n {
+            let phys = self.dir_block(dinode, lblk)?;
+            let blk = self.cache.get(&mut self.dev, phys)?;
+            let mut off = 0;
+            while off < blk.len() {
+                let e = parse_entry(blk, off, fmt)?;
+                let name = &blk[off + 8..off + 8 + e.name_len];
+                if e.inode != 0 && name != b"." && name != b".." {
+                    return Ok(false);
+                }
+                off += e.rec_len;
+            }
+        }
+        Ok(true)
+    }
+
+    /// The first entry of directory `dir` at or after position `cookie`
+    /// (0 to start), with the cookie of the next one; `None` at the end.
+    /// `.` and `..` are included.
+    pub fn readdir(&mut self, dir: Ino, cookie: u64) -> Result<Option<(DirEntry, u64)>> {
+        let dinode = self.read_dir_inode(dir)?;
+        let n = self.dir_nblocks(&dinode)?;
+        let bs = u64::from(self.sb.block_size);
+        let fmt = self.dir_format();
+        let (mut lblk, mut skip) = (cookie / bs, (cookie % bs) as usize);
+        while lblk < n {
+            let phys = self.dir_block(&dinode, lblk)?;
+            let blk = self.cache.get(&mut self.dev, phys)?;
+            let mut off = 0;
+            while off < blk.len() {
+                let e = parse_entry(blk, off, fmt)?;
+                if off >= skip && e.inode != 0 {
+                    let mut entry = DirEntry {
+                        ino: e.inode,
+                        kind: FileKind::from_dirent(e.ftype),
+                        name_len: e.name_len as u8,
+                        name: [0; NAME_MAX],
+                    };
+                    entry.name[..e.name_len].copy_from_slice(&blk[off + 8..off + 8 + e.name_len]);
+                    if entry.kind == FileKind::Unknown {
+                        if let Ok(i) = self.read_inode(entry.ino) {
+                            entry.kind = i.kind();
+                        }
+                    }
+                    let next = lblk * bs + (off + e.rec_len) as u64;
+                    return Ok(Some((entry, next)));
+                }
+                off += e.rec_len;
+            }
+            lblk += 1;
+            skip = 0;
+        }
+        Ok(None)
+    }
+
+    /// Every entry of directory `dir`, `.` and `..` included.
+    pub fn read_dir(&mut self, dir: Ino) -> Result<Vec<DirEntry>> {
+        let mut out = Vec::new();
+        let mut cookie = 0;
+        while let Some((e, next)) = self.readdir(dir, cookie)? {
+            out.push(e);
+            cookie = next;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(inodes_count: u32, filetype: bool) -> DirFormat {
+        DirFormat {
+            inodes_count,
+            first_ino: 11,
+            filetype,
+        }
+    }
+
+    #[test]
+    fn entry_parsing_rejects_bad_lengths() {
+        let mut blk = [0u8; 1024];
+        write_entry(&mut blk, 0, 2, 12, b".", 2);
+        write_entry(&mut blk, 12, 2, 1012, b"..", 2);
+        let e = parse_entry(&blk, 0, fmt(100, true)).unwrap();
+        assert_eq!((e.inode, e.rec_len, e.name_len, e.ftype), (2, 12, 1, 2));
+        assert!(parse_entry(&blk, 12, fmt(100, true)).is_ok());
+        // A reserved inode.
+        put32(&mut blk, 0, 7);
+        assert!(parse_entry(&blk, 0, fmt(100, true)).is_err());
+        put32(&mut blk, 0, 2);
+        // Inode number beyond the filesystem.
+        assert!(parse_entry(&blk, 0, fmt(1, true)).is_err());
+        // Without FILETYPE the type byte is the high byte of the name length.
+        assert!(parse_entry(&blk, 0, fmt(100, false)).is_err());
+        // rec_len past the block end, not a multiple of 4, too short.
+        for bad in [1016u16, 13, 4, 0] {
+            put16(&mut blk, 12, 0);
+            put16(&mut blk, 16, bad);
+            assert!(parse_entry(&blk, 12, fmt(100, true)).is_err(), "{bad}");
+        }
+        // Entry header crossing the end.
+        assert!(parse_entry(&blk, 1020, fmt(100, true)).is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(rec_len_for(1), 12);
+        assert_eq!(rec_len_for(4), 12);
+        assert_eq!(rec_len_for(5), 16);
+        assert!(check_name(b"ok").is_ok());
+        assert_eq!(check_name(b""), Err(Error::InvalidArgument));
+        assert_eq!(check_name(b"a/b"), Err(Error::InvalidArgument));
+        assert_eq!(check_name(&[b'x'; 256]), Err(Error::NameTooLong));
+    }
+}

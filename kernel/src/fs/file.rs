@@ -1,0 +1,63 @@
+//! Open files and directories: the kernel object behind a file handle.
+//! The offset is shared by every handle to the same open file (as after
+//! `handle_dup`), like a Unix open file description.
+
+use super::Node;
+use abi::fs::open;
+use abi::Error;
+use spin::Mutex;
+
+pub struct OpenFile {
+    pub node: Node,
+    pub flags: u64,
+    pub is_dir: bool,
+    /// Byte offset for files, readdir cookie for directories.
+    pub position: Mutex<u64>,
+}
+
+impl OpenFile {
+    pub fn new(node: Node, flags: u64, is_dir: bool) -> Self {
+        Self {
+            node,
+            flags,
+            is_dir,
+            position: Mutex::new(0),
+        }
+    }
+
+    pub fn readable(&self) -> bool {
+        self.flags & open::READ != 0
+    }
+
+    pub fn writable(&self) -> bool {
+        self.flags & open::WRITE != 0
+    }
+
+    /// Read at the current offset, advancing it.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        if self.is_dir {
+            return Err(Error::IsADirectory);
+        }
+        if !self.readable() {
+            return Err(Error::AccessDenied);
+        }
+        let mut pos = self.position.lock();
+        let n = super::read(self.node, *pos, buf)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+
+    /// Write at the current offset (or the end with APPEND), advancing it.
+    pub fn write(&self, data: &[u8]) -> Result<usize, Error> {
+        if !self.writable() {
+            return Err(Error::AccessDenied);
+        }
+        let mut pos = self.position.lock();
+        if self.flags & open::APPEND != 0 {
+            *pos = super::stat_of(self.node)?.size;
+        }
+        let n = super::write(self.node, *pos, data)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+}

@@ -1,0 +1,386 @@
+//! The file-system layer: a mount table of file systems behind one
+//! [`FileSystem`] trait, path walking (symbolic links, mount points), and
+//! open files, which are kernel objects reached through handles.
+//!
+//! Everything runs under one lock: the kernel is non-preemptive and block
+//! I/O waits for its completion interrupt with IRQs masked, so an
+//! operation runs to completion before any other process enters.
+
+pub mod ext2fs;
+pub mod file;
+
+use abi::fs::{FsStat, Stat};
+use abi::Error;
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use klib::path;
+use spin::Mutex;
+
+/// A directory entry as a file system reports it.
+pub struct Dirent {
+    pub ino: u64,
+    pub kind: u8,
+    pub name: Vec<u8>,
+}
+
+/// What the kernel needs from a file system. Inode numbers are the file
+/// system's own; names are single path components.
+pub trait FileSystem: Send {
+    fn root(&self) -> u64;
+    fn lookup(&mut self, dir: u64, name: &str) -> Result<u64, Error>;
+    fn stat(&mut self, ino: u64) -> Result<Stat, Error>;
+    fn read(&mut self, ino: u64, offset: u64, buf: &mut [u8]) -> Result<usize, Error>;
+    fn write(&mut self, ino: u64, offset: u64, data: &[u8]) -> Result<usize, Error>;
+    fn truncate(&mut self, ino: u64, size: u64) -> Result<(), Error>;
+    fn create(&mut self, dir: u64, name: &str, mode: u32) -> Result<u64, Error>;
+    fn mkdir(&mut self, dir: u64, name: &str, mode: u32) -> Result<u64, Error>;
+    fn unlink(&mut self, dir: u64, name: &str) -> Result<(), Error>;
+    fn rmdir(&mut self, dir: u64, name: &str) -> Result<(), Error>;
+    fn rename(&mut self, from_dir: u64, from: &str, to_dir: u64, to: &str) -> Result<(), Error>;
+    fn link(&mut self, ino: u64, dir: u64, name: &str) -> Result<(), Error>;
+    fn symlink(&mut self, dir: u64, name: &str, target: &str) -> Result<u64, Error>;
+    fn readlink(&mut self, ino: u64) -> Result<Vec<u8>, Error>;
+    /// The entry at `cookie` (0 = first) and the cookie of the next one.
+    fn readdir(&mut self, dir: u64, cookie: u64) -> Result<Option<(Dirent, u64)>, Error>;
+    fn sync(&mut self) -> Result<(), Error>;
+    fn statfs(&mut self) -> FsStat;
+    /// Write back and forget cached data (tests measure memory with it).
+    fn drop_caches(&mut self) -> Result<(), Error> {
+        self.sync()
+    }
+}
+
+/// A file in the mounted tree: (mount index, inode number).
+pub type Node = (usize, u64);
+
+struct Mount {
+    dir: String,
+    device: &'static str,
+    kind: &'static str,
+    fs: Box<dyn FileSystem>,
+    /// The directory this mount hides (None for the root).
+    covers: Option<Node>,
+}
+
+static MOUNTS: Mutex<Vec<Mount>> = Mutex::new(Vec::new());
+
+/// Symbolic links followed in one path walk before giving up.
+const MAX_SYMLINKS: usize = 8;
+
+fn path_error(e: path::PathError) -> Error {
+    match e {
+        path::PathError::Empty => Error::NotFound,
+        path::PathError::TooLong => Error::NameTooLong,
+    }
+}
+
+/// Make `path` absolute against `cwd`, normalised.
+pub fn absolute(cwd: &str, path: &str) -> Result<String, Error> {
+    path::absolute(cwd, path).map_err(path_error)
+}
+
+/// Mount `fs` at `dir` (an existing directory, or "/" for the first mount).
+pub fn mount(
+    dir: &str,
+    device: &'static str,
+    kind: &'static str,
+    fs: Box<dyn FileSystem>,
+) -> Result<(), Error> {
+    let mut mounts = MOUNTS.lock();
+    let covers = if mounts.is_empty() {
+        if dir != "/" {
+            return Err(Error::InvalidArgument);
+        }
+        None
+    } else {
+        let node = walk(&mut mounts, dir, true)?;
+        if stat_node(&mut mounts, node)?.kind != abi::fs::kind::DIRECTORY {
+            return Err(Error::NotADirectory);
+        }
+        Some(node)
+    };
+    mounts.push(Mount {
+        dir: dir.to_string(),
+        device,
+        kind,
+        fs,
+        covers,
+    });
+    Ok(())
+}
+
+/// Whether anything is mounted at "/".
+pub fn has_root() -> bool {
+    !MOUNTS.lock().is_empty()
+}
+
+/// The mount table, one line per mount: "<dir> <device> <type>".
+pub fn mount_table() -> String {
+    let mut out = String::new();
+    for m in MOUNTS.lock().iter() {
+        out.push_str(&alloc::format!("{} {} {}\n", m.dir, m.device, m.kind));
+    }
+    out
+}
+
+fn stat_node(mounts: &mut [Mount], (m, ino): Node) -> Result<Stat, Error> {
+    mounts[m].fs.stat(ino)
+}
+
+/// Follow a mount point down to the mounted root.
+fn enter_mounts(mounts: &[Mount], mut node: Node) -> Node {
+    while let Some(i) = mounts.iter().position(|m| m.covers == Some(node)) {
+        node = (i, mounts[i].fs.root());
+    }
+    node
+}
+
+/// Resolve an absolute normalised path to a node, following symbolic
+/// links on the way (and at the end if `follow`).
+fn walk(mounts: &mut [Mount], path: &str, follow: bool) -> Result<Node, Error> {
+    if mounts.is_empty() {
+        return Err(Error::NotFound);
+    }
+    let mut path = path.to_string();
+    let mut links = 0;
+    'restart: loop {
+        let mut node = enter_mounts(mounts, (0, mounts[0].fs.root()));
+        let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+        for (i, name) in parts.iter().enumerate() {
+            if stat_node(mounts, node)?.kind != abi::fs::kind::DIRECTORY {
+                return Err(Error::NotADirectory);
+            }
+            let (m, dir) = node;
+            let found = mounts[m].fs.lookup(dir, name)?;
+            let child = enter_mounts(mounts, (m, found));
+            let last = i + 1 == parts.len();
+            if (!last || follow) && stat_node(mounts, child)?.kind == abi::fs::kind::SYMLINK {
+                links += 1;
+                if links > MAX_SYMLINKS {
+                    return Err(Error::Loop);
+                }
+                let target = mounts[child.0].fs.readlink(child.1)?;
+                let target = core::str::from_utf8(&target).map_err(|_| Error::Corrupt)?;
+                let base = alloc::format!("/{}", parts[..i].join("/"));
+                let rest = parts[i + 1..].join("/");
+                let spliced = alloc::format!("{target}/{rest}");
+                path = absolute(&base, &spliced)?;
+                continue 'restart;
+            }
+            node = child;
+        }
+        return Ok(node);
+    }
+}
+
+/// Run `f` with the mount table locked.
+fn with_mounts<R>(f: impl FnOnce(&mut Vec<Mount>) -> Result<R, Error>) -> Result<R, Error> {
+    let mut mounts = MOUNTS.lock();
+    f(&mut mounts)
+}
+
+/// The node `path` names.
+pub fn lookup(path: &str, follow: bool) -> Result<Node, Error> {
+    with_mounts(|m| walk(m, path, follow))
+}
+
+/// The parent directory node and the final name of `path`.
+fn parent_of<'p>(mounts: &mut [Mount], path: &'p str) -> Result<(Node, &'p str), Error> {
+    let (parent, name) = path::split_last(path).ok_or(Error::AlreadyExists)?;
+    let dir = walk(mounts, parent, true)?;
+    if stat_node(mounts, dir)?.kind != abi::fs::kind::DIRECTORY {
+        return Err(Error::NotADirectory);
+    }
+    Ok((dir, name))
+}
+
+pub fn stat(path: &str, follow: bool) -> Result<Stat, Error> {
+    with_mounts(|m| {
+        let node = walk(m, path, follow)?;
+        stat_node(m, node)
+    })
+}
+
+pub fn stat_of(node: Node) -> Result<Stat, Error> {
+    with_mounts(|m| stat_node(m, node))
+}
+
+pub fn read(node: Node, offset: u64, buf: &mut [u8]) -> Result<usize, Error> {
+    with_mounts(|m| m[node.0].fs.read(node.1, offset, buf))
+}
+
+pub fn write(node: Node, offset: u64, data: &[u8]) -> Result<usize, Error> {
+    with_mounts(|m| m[node.0].fs.write(node.1, offset, data))
+}
+
+pub fn truncate(node: Node, size: u64) -> Result<(), Error> {
+    with_mounts(|m| m[node.0].fs.truncate(node.1, size))
+}
+
+pub fn readdir(node: Node, cookie: u64) -> Result<Option<(Dirent, u64)>, Error> {
+    with_mounts(|m| m[node.0].fs.readdir(node.1, cookie))
+}
+
+/// Open (optionally creating) the file at `path`.
+pub fn open_node(path: &str, create: bool, exclusive: bool, mode: u32) -> Result<Node, Error> {
+    with_mounts(|m| match walk(m, path, true) {
+        Ok(_) if create && exclusive => Err(Error::AlreadyExists),
+        Ok(node) => Ok(node),
+        Err(Error::NotFound) if create => {
+            let ((mi, dir), name) = parent_of(m, path)?;
+            let ino = m[mi].fs.create(dir, name, mode)?;
+            Ok((mi, ino))
+        }
+        Err(e) => Err(e),
+    })
+}
+
+pub fn mkdir(path: &str, mode: u32) -> Result<(), Error> {
+    with_mounts(|m| {
+        let ((mi, dir), name) = parent_of(m, path)?;
+        m[mi].fs.mkdir(dir, name, mode).map(|_| ())
+    })
+}
+
+/// A node covered by or serving as a mount cannot be removed or renamed.
+fn check_not_mount(mounts: &[Mount], node: Node) -> Result<(), Error> {
+    if mounts.iter().any(|mt| mt.covers == Some(node)) || (node.1 == mounts[node.0].fs.root()) {
+        return Err(Error::AccessDenied);
+    }
+    Ok(())
+}
+
+pub fn unlink(path: &str) -> Result<(), Error> {
+    with_mounts(|m| {
+        let ((mi, dir), name) = parent_of(m, path)?;
+        m[mi].fs.unlink(dir, name)
+    })
+}
+
+pub fn rmdir(path: &str) -> Result<(), Error> {
+    with_mounts(|m| {
+        let node = walk(m, path, false)?;
+        check_not_mount(m, node)?;
+        let ((mi, dir), name) = parent_of(m, path)?;
+        m[mi].fs.rmdir(dir, name)
+    })
+}
+
+pub fn rename(from: &str, to: &str) -> Result<(), Error> {
+    with_mounts(|m| {
+        let node = walk(m, from, false)?;
+        check_not_mount(m, node)?;
+        let ((fm, fdir), fname) = parent_of(m, from)?;
+        let ((tm, tdir), tname) = parent_of(m, to)?;
+        if fm != tm {
+            return Err(Error::CrossDevice);
+        }
+        m[fm].fs.rename(fdir, fname, tdir, tname)
+    })
+}
+
+pub fn link(existing: &str, new: &str) -> Result<(), Error> {
+    with_mounts(|m| {
+        let (em, ino) = walk(m, existing, false)?;
+        let ((nm, dir), name) = parent_of(m, new)?;
+        if em != nm {
+            return Err(Error::CrossDevice);
+        }
+        m[nm].fs.link(ino, dir, name)
+    })
+}
+
+pub fn symlink(target: &str, path: &str) -> Result<(), Error> {
+    with_mounts(|m| {
+        let ((mi, dir), name) = parent_of(m, path)?;
+        m[mi].fs.symlink(dir, name, target).map(|_| ())
+    })
+}
+
+pub fn readlink(path: &str) -> Result<Vec<u8>, Error> {
+    with_mounts(|m| {
+        let (mi, ino) = walk(m, path, false)?;
+        m[mi].fs.readlink(ino)
+    })
+}
+
+pub fn statfs(path: &str) -> Result<FsStat, Error> {
+    with_mounts(|m| {
+        let (mi, _) = walk(m, path, true)?;
+        Ok(m[mi].fs.statfs())
+    })
+}
+
+/// Write every file system's dirty data to its disk.
+pub fn sync_all() -> Result<(), Error> {
+    let mut first_error = Ok(());
+    for mt in MOUNTS.lock().iter_mut() {
+        if let Err(e) = mt.fs.sync() {
+            first_error = first_error.and(Err(e));
+        }
+    }
+    first_error
+}
+
+/// Empty every file system's caches (after writing them back).
+pub fn drop_caches() -> Result<(), Error> {
+    for mt in MOUNTS.lock().iter_mut() {
+        mt.fs.drop_caches()?;
+    }
+    Ok(())
+}
+
+/// The whole file at `path` (programs for `spawn`), at most `max` bytes.
+pub fn read_all(path: &str, max: usize) -> Result<Vec<u8>, Error> {
+    let node = lookup(path, true)?;
+    let st = stat_of(node)?;
+    if st.kind != abi::fs::kind::FILE {
+        return Err(Error::IsADirectory);
+    }
+    let size = usize::try_from(st.size).map_err(|_| Error::QuotaExceeded)?;
+    if size > max {
+        return Err(Error::QuotaExceeded);
+    }
+    let mut data = alloc::vec![0u8; size];
+    let mut done = 0;
+    while done < size {
+        let n = read(node, done as u64, &mut data[done..])?;
+        if n == 0 {
+            return Err(Error::IoError);
+        }
+        done += n;
+    }
+    Ok(data)
+}
+
+/// Mount what the disks hold: the first disk's Linux partition (or the
+/// whole disk) at "/", and a second disk's at "/mnt". Problems are
+/// reported and leave the system running on the boot archive.
+pub fn mount_disks(disks: &[&'static dyn bsp_api::BlockDevice]) {
+    for (i, disk) in disks.iter().enumerate().take(2) {
+        let dir = if i == 0 { "/" } else { "/mnt" };
+        let (first, count) = match crate::block::partitions(*disk) {
+            Some(parts) => match parts
+                .iter()
+                .flatten()
+                .find(|p| p.kind == klib::mbr::TYPE_LINUX)
+            {
+                Some(p) => (p.first_sector, p.sectors),
+                None => (0, disk.sectors()),
+            },
+            None => (0, disk.sectors()),
+        };
+        let result = ext2fs::Ext2::mount(*disk, first, count)
+            .and_then(|fs| mount(dir, disk.name(), "ext2", Box::new(fs)));
+        match result {
+            Ok(()) => crate::println!("[fs] {} mounted at {dir} (ext2)", disk.name()),
+            Err(e) => {
+                crate::println!("[fs] {}: cannot mount at {dir}: {e}", disk.name());
+                if i == 0 {
+                    return;
+                }
+            }
+        }
+    }
+}
