@@ -11,6 +11,7 @@ pub mod gicv2;
 pub mod gicv3;
 pub mod mailbox;
 pub mod mmio;
+pub mod pi_gpio;
 pub mod pi_watchdog;
 pub mod pl011;
 pub mod psci;

@@ -10,7 +10,7 @@ use bsp_api::{
 };
 use bsp_drivers::bcm2836_intc::{Bcm2836Intc, GPU_IRQ_BASE, LOCAL_IRQ_CNTPNS};
 use bsp_drivers::mailbox::{self, Mailbox};
-use bsp_drivers::mmio::Mmio;
+use bsp_drivers::pi_gpio::{self, PiGpio, Soc};
 use bsp_drivers::sdhci::Sdhci;
 use bsp_drivers::{pi_watchdog::PiWatchdog, pl011::Pl011};
 
@@ -62,32 +62,26 @@ static BOARD: Rpi3 = unsafe {
     }
 };
 
+// SAFETY: the GPIO block's fixed address, mapped as device memory by
+// `MMIO` (and the boot map).
+static GPIO_PINS: PiGpio = unsafe { PiGpio::new(phys_to_virt(GPIO), Soc::Bcm2837) };
+
 /// Route the SD card pins (GPIO 48-53) to the Arasan controller (ALT3);
 /// the firmware leaves them on the SDHost controller.
 fn route_sd_pins_to_arasan() {
-    // SAFETY: the GPIO block is mapped as device memory (MMIO); only the
-    // function-select fields of pins 48-53 change.
-    let gpio = unsafe { Mmio::new(phys_to_virt(GPIO)) };
-    const ALT3: u32 = 0b111;
-    let mut fsel4 = gpio.read(0x10);
-    for pin in 48..50 {
-        let shift = (pin - 40) * 3;
-        fsel4 = (fsel4 & !(0b111 << shift)) | (ALT3 << shift);
+    for pin in 48..54 {
+        GPIO_PINS.set_function(pin, pi_gpio::ALT3);
     }
-    gpio.write(0x10, fsel4);
-    let mut fsel5 = gpio.read(0x14);
-    for pin in 50..54 {
-        let shift = (pin - 50) * 3;
-        fsel5 = (fsel5 & !(0b111 << shift)) | (ALT3 << shift);
-    }
-    gpio.write(0x14, fsel5);
 }
 
 impl Board for Rpi3 {
     fn name(&self) -> &'static str {
         "Raspberry Pi 3"
     }
-    fn early_init(&self) {}
+    fn early_init(&self) {
+        // The console on header pins 8/10 on a real board (QEMU ignores it).
+        GPIO_PINS.route_uart0_to_header();
+    }
     fn console(&self) -> &dyn Console {
         &self.uart
     }

@@ -9,6 +9,7 @@ use bsp_api::{
     Power,
 };
 use bsp_drivers::mailbox::{self, Mailbox};
+use bsp_drivers::pi_gpio::{PiGpio, Soc};
 use bsp_drivers::sdhci::Sdhci;
 use bsp_drivers::{gicv2::GicV2, pi_watchdog::PiWatchdog, pl011::Pl011};
 
@@ -24,6 +25,11 @@ const GICC: usize = 0xff84_2000;
 const TIMER_IRQ: Irq = 30;
 const MAILBOX: usize = PERIPHERALS + 0xb880;
 const PM: usize = PERIPHERALS + 0x10_0000;
+const GPIO: usize = PERIPHERALS + 0x20_0000;
+
+// SAFETY: the GPIO block's fixed address, mapped as device memory by
+// `MMIO` (and the boot map).
+static GPIO_PINS: PiGpio = unsafe { PiGpio::new(phys_to_virt(GPIO), Soc::Bcm2711) };
 /// EMMC2 drives the SD slot on a real Pi 4; QEMU's raspi4b attaches the
 /// card to the Arasan SDHCI ("EMMC") instead. Both are probed.
 const EMMC2: usize = PERIPHERALS + 0x34_0000;
@@ -73,7 +79,10 @@ impl Board for Rpi4 {
     fn name(&self) -> &'static str {
         "Raspberry Pi 4"
     }
-    fn early_init(&self) {}
+    fn early_init(&self) {
+        // The console on header pins 8/10 on a real board (QEMU ignores it).
+        GPIO_PINS.route_uart0_to_header();
+    }
     fn console(&self) -> &dyn Console {
         &self.uart
     }
