@@ -64,14 +64,16 @@ impl PiGpio {
                 let shift = (pin % 16) * 2;
                 let code = if pull == Pull::Up { 0b01 } else { 0b00 };
                 let v = self.regs.read(reg);
-                self.regs.write(reg, (v & !(0b11 << shift)) | (code << shift));
+                self.regs
+                    .write(reg, (v & !(0b11 << shift)) | (code << shift));
             }
             Soc::Bcm2837 => {
                 // The documented sequence: control, wait 150 cycles, clock
                 // the pin, wait, then remove both.
                 self.regs.write(GPPUD, if pull == Pull::Up { 2 } else { 0 });
                 delay(150);
-                self.regs.write(GPPUDCLK0 + (pin as usize / 32) * 4, 1 << (pin % 32));
+                self.regs
+                    .write(GPPUDCLK0 + (pin as usize / 32) * 4, 1 << (pin % 32));
                 delay(150);
                 self.regs.write(GPPUD, 0);
                 self.regs.write(GPPUDCLK0 + (pin as usize / 32) * 4, 0);

@@ -7,6 +7,7 @@
 //! operation runs to completion before any other process enters.
 
 pub mod ext2fs;
+pub mod fat;
 pub mod file;
 
 use abi::fs::{FsStat, Stat};
@@ -355,8 +356,9 @@ pub fn read_all(path: &str, max: usize) -> Result<Vec<u8>, Error> {
 }
 
 /// Mount what the disks hold: the first disk's Linux partition (or the
-/// whole disk) at "/", and a second disk's at "/mnt". Problems are
-/// reported and leave the system running on the boot archive.
+/// whole disk) at "/", its FAT boot partition (a Pi SD card) read-only at
+/// "/boot", and a second disk's ext2 at "/mnt". Problems are reported and
+/// leave the system running on the boot archive.
 pub fn mount_disks(disks: &[&'static dyn bsp_api::BlockDevice]) {
     for (i, disk) in disks.iter().enumerate().take(2) {
         let dir = if i == 0 { "/" } else { "/mnt" };
@@ -380,6 +382,28 @@ pub fn mount_disks(disks: &[&'static dyn bsp_api::BlockDevice]) {
                 if i == 0 {
                     return;
                 }
+            }
+        }
+        let boot = crate::block::partitions(*disk).is_some_and(|parts| {
+            parts.iter().flatten().any(|p| {
+                matches!(
+                    p.kind,
+                    klib::mbr::TYPE_FAT32_LBA | klib::mbr::TYPE_FAT32 | klib::mbr::TYPE_FAT16_LBA
+                )
+            })
+        });
+        if i == 0 && boot {
+            match fat::Fat::mount(*disk)
+                .and_then(|fs| mount("/boot", disk.name(), "vfat", Box::new(fs)))
+            {
+                Ok(()) => crate::println!(
+                    "[fs] {} boot partition mounted at /boot (vfat, read-only)",
+                    disk.name()
+                ),
+                Err(e) => crate::println!(
+                    "[fs] {}: cannot mount the boot partition at /boot: {e}",
+                    disk.name()
+                ),
             }
         }
     }

@@ -342,3 +342,19 @@ pub fn persist_check() -> TestResult {
     fs::sync()?;
     Ok(())
 }
+
+/// On a Pi SD card: the FAT boot partition is readable at /boot.
+pub fn boot_partition_is_readable() -> TestResult {
+    if !fs::mounts()?.lines().any(|l| l.starts_with("/boot ")) {
+        return Err(Fail::skip("no boot partition at /boot"));
+    }
+    let config = fs::read_to_string("/boot/config.txt")?;
+    check!(config.contains("arm_64bit=1"), "config.txt: {config}");
+    let names: Vec<String> = fs::read_dir("/boot")?.into_iter().map(|e| e.name).collect();
+    check!(
+        names.iter().any(|n| n == "kernel8.img"),
+        "listing: {names:?}"
+    );
+    check_eq!(fs::write("/boot/new", b"x").err(), Some(Error::ReadOnly));
+    Ok(())
+}

@@ -210,6 +210,7 @@ const TESTS: &[Test] = &[
         "full_disk_is_no_space_and_stays_consistent",
         fs::full_disk_is_no_space_and_stays_consistent,
     ),
+    ("boot_partition_is_readable", fs::boot_partition_is_readable),
 ];
 
 /// Tests run only when asked for by name (the two boots of the
