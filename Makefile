@@ -13,7 +13,7 @@ USER_TARGET := aarch64-unknown-none
 KOUT   := target/$(TARGET)/release
 UOUT   := target/$(USER_TARGET)/release
 # Programs packed into the kernel's boot archive.
-USER_PROGRAMS := init hello utest spin fpspin crashme peer chanhog sh ls cat echo mkdir rmdir rm mv cp touch ln stat sha256sum wc head tail grep hexdump ps kill df free uptime sync poweroff reboot mount help true false sleep yes
+USER_PROGRAMS := init hello bench utest spin fpspin crashme peer chanhog sh ls cat echo mkdir rmdir rm mv cp touch ln stat sha256sum wc head tail grep hexdump ps kill df free uptime sync poweroff reboot mount help true false sleep yes
 INITRD_DIR := $(CURDIR)/target/initrd
 # The root file system tree every disk image is made from.
 ROOTFS := target/rootfs
@@ -102,7 +102,7 @@ gdb: build
 	@echo "QEMU waits for gdb on :1234: gdb-multiarch $(KOUT)/kernel-$(BOARD) -ex 'target remote :1234'"
 	$(BOOTIMG) qemu --board $(BOARD) --kernel $(call kernel_file,$(BOARD),) -- -s -S
 
-test: test-host test-qemu
+test: test-host test-qemu test-shell bench-check
 
 # The host-buildable crates are the workspace's default members.
 test-host:
@@ -162,3 +162,5 @@ doc:
 	cargo doc --no-deps -p bootimg
 
 include mk/sdimage.mk
+include mk/shelltest.mk
+include mk/bench.mk

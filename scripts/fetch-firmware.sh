@@ -14,7 +14,8 @@
 #
 # The package comes from the first of these that works:
 #   1. `apt-get download raspi-firmware` with the system's apt sources
-#      (they need the non-free-firmware component: scripts/setup.sh adds it);
+#      (they need the non-free-firmware component; when the system sources lack
+#      it, a private apt setup under the cache is used);
 #   2. the same through a private apt configuration under <cache>/apt that
 #      names the Debian mirror this machine already uses, with
 #      non-free-firmware.

@@ -23,6 +23,14 @@ usage:
       --require       text that must occur in the log (repeatable)
       --symbols       ELF with the kernel's symbols, for symbolizing a
                       backtrace (default: --kernel, if it is an ELF)
+  bootimg shell-test --board <board> --kernel <path> --script <file> [--disk <img>]...
+                     [--timeout <secs>] [--log <file>] [--append <bootargs>]
+      Boot with the console on a pipe and play the script: type into the
+      shell and wait for its output, like expect (steps: send, type, expect,
+      expect-re, prompt, ctrl-c, ctrl-d, host, exit-status, boot, timeout;
+      see tests/shell/README.md). Passes iff every step passes.
+      --timeout       limit for the whole run (default 300)
+      --log           where to write the console transcript
   bootimg symbolize <elf>
       Copy stdin to stdout, annotating each 0x<16 hex digits> address that
       lies in a function of <elf> as `0x... <function+0xoffset>`.
@@ -44,6 +52,9 @@ environment:
 
 /// The default `--timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The default `--timeout` of `shell-test` (the whole script, every boot).
+pub const DEFAULT_SHELL_TEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The largest `--timeout` accepted, in seconds (one day).
 pub const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
@@ -69,6 +80,8 @@ pub enum Command {
     QemuCmd { boot: BootOptions, test: bool },
     /// `bootimg sdimage ...`: write a Raspberry Pi SD card image.
     SdImage(SdImageOptions),
+    /// `bootimg shell-test ...`: play a script on the console.
+    ShellTest(ShellTestOptions),
 }
 
 /// What to boot, common to `run`, `qemu` and `qemu-cmd`.
@@ -96,6 +109,18 @@ pub struct RunOptions {
     pub log: Option<PathBuf>,
     /// ELF to read symbols from, if not the kernel itself.
     pub symbols: Option<PathBuf>,
+}
+
+/// The options of `bootimg shell-test`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellTestOptions {
+    pub boot: BootOptions,
+    /// The script of steps.
+    pub script: PathBuf,
+    /// Limit for the whole run.
+    pub timeout: Duration,
+    /// Where to write the console transcript.
+    pub log: Option<PathBuf>,
 }
 
 /// A command line that does not make sense; the message says why.
@@ -186,6 +211,28 @@ pub fn parse_args(args: &[String]) -> Result<Command, UsageError> {
                 test,
             })
         }
+        "shell-test" => {
+            let opts = Options::parse(
+                rest,
+                &[
+                    "--board",
+                    "--kernel",
+                    "--append",
+                    "--disk",
+                    "--script",
+                    "--timeout",
+                    "--log",
+                ],
+            )?;
+            let boot = opts.boot()?;
+            let script = opts.script.ok_or_else(|| usage("missing --script"))?;
+            Ok(Command::ShellTest(ShellTestOptions {
+                boot,
+                script,
+                timeout: opts.timeout.unwrap_or(DEFAULT_SHELL_TEST_TIMEOUT),
+                log: opts.log,
+            }))
+        }
         "sdimage" => {
             let opts = Options::parse(
                 rest,
@@ -218,6 +265,7 @@ struct Options {
     root: Option<PathBuf>,
     out: Option<PathBuf>,
     boot_extra: Option<PathBuf>,
+    script: Option<PathBuf>,
     require: Vec<String>,
     expect_fail: bool,
     expect_crash: bool,
@@ -266,6 +314,7 @@ impl Options {
                 "--firmware" => set_once(&mut opts.firmware, name, path_value(name, value()?)?)?,
                 "--root" => set_once(&mut opts.root, name, path_value(name, value()?)?)?,
                 "--out" => set_once(&mut opts.out, name, path_value(name, value()?)?)?,
+                "--script" => set_once(&mut opts.script, name, path_value(name, value()?)?)?,
                 "--boot-extra" => {
                     set_once(&mut opts.boot_extra, name, path_value(name, value()?)?)?
                 }
@@ -454,6 +503,46 @@ mod tests {
                 symbols: Some("k.elf".into()),
             }))
         );
+    }
+
+    #[test]
+    fn shell_test_options() {
+        let parsed = parse(&[
+            "shell-test",
+            "--board",
+            "virt",
+            "--kernel",
+            "k.elf",
+            "--disk",
+            "root.img",
+            "--disk=mnt.img",
+            "--script",
+            "basic.script",
+            "--log=t.log",
+        ]);
+        let mut expected_boot = boot(Board::Virt, "k.elf");
+        expected_boot.disks = vec!["root.img".into(), "mnt.img".into()];
+        assert_eq!(
+            parsed,
+            Ok(Command::ShellTest(ShellTestOptions {
+                boot: expected_boot,
+                script: "basic.script".into(),
+                timeout: DEFAULT_SHELL_TEST_TIMEOUT,
+                log: Some("t.log".into()),
+            }))
+        );
+        let parsed = parse(&[
+            "shell-test",
+            "--board=virt",
+            "--kernel=k",
+            "--script=s",
+            "--timeout=7",
+        ]);
+        let Ok(Command::ShellTest(opts)) = parsed else {
+            panic!("{parsed:?}");
+        };
+        assert_eq!(opts.timeout, Duration::from_secs(7));
+        assert!(opts.boot.disks.is_empty());
     }
 
     #[test]
@@ -684,6 +773,39 @@ mod tests {
                 "3",
             ],
             &["run", "--board", "virt", "--kernel", "k", "--root", "r"],
+            &["shell-test", "--board", "virt", "--kernel", "k"],
+            &[
+                "shell-test",
+                "--board",
+                "virt",
+                "--kernel",
+                "k",
+                "--script",
+                "",
+            ],
+            &["shell-test", "--board", "virt", "--script", "s"],
+            &[
+                "shell-test",
+                "--board",
+                "virt",
+                "--kernel",
+                "k",
+                "--script",
+                "s",
+                "--script",
+                "t",
+            ],
+            &[
+                "shell-test",
+                "--board",
+                "virt",
+                "--kernel",
+                "k",
+                "--script",
+                "s",
+                "--expect-fail",
+            ],
+            &["run", "--board", "virt", "--kernel", "k", "--script", "s"],
         ];
         for case in cases {
             assert!(parse(case).is_err(), "{case:?} should be a usage error");

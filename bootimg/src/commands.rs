@@ -7,12 +7,13 @@ use std::path::Path;
 use std::process::{Command as Process, ExitStatus};
 
 use crate::backtrace::{annotate_stream, code_addresses, symbolize_addresses};
-use crate::cli::{self, BootOptions, Command, RunOptions};
+use crate::cli::{self, BootOptions, Command, RunOptions, ShellTestOptions};
 use crate::objcopy::objcopy_file;
 use crate::qemu::{disk_args, qemu_args, qemu_program, Mode};
 use crate::runner::{run_captured, tail, RunOutcome};
 use crate::sdimage::{self, SdImageOptions};
 use crate::shell;
+use crate::shelltest;
 use crate::symbols::{SymbolTable, SymbolsError};
 use crate::verdict::{check_required, judge, judge_crash};
 
@@ -48,6 +49,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
         Ok(Command::Qemu { boot, extra }) => qemu(&boot, &extra),
         Ok(Command::QemuCmd { boot, test }) => qemu_cmd(&boot, test),
         Ok(Command::SdImage(opts)) => sd_image(&opts),
+        Ok(Command::ShellTest(opts)) => shell_test(&opts),
         Err(err) => {
             eprintln!("bootimg: {err}\n\n{}", cli::USAGE);
             EXIT_USAGE
@@ -261,6 +263,87 @@ fn qemu_cmd(boot: &BootOptions, test: bool) -> u8 {
     args.extend(disk_args(boot.board, &boot.disks));
     println!("{}", shell::join(std::iter::once(program).chain(args)));
     EXIT_OK
+}
+
+/// `bootimg shell-test`: play a script on the console of a fresh boot.
+fn shell_test(opts: &ShellTestOptions) -> u8 {
+    let boot = &opts.boot;
+    let script = opts.script.display();
+    let text = match std::fs::read_to_string(&opts.script) {
+        Ok(text) => text,
+        Err(err) => {
+            eprintln!("bootimg: shell-test: cannot read {script}: {err}");
+            return EXIT_FAIL;
+        }
+    };
+    let steps = match shelltest::parse(&text) {
+        Ok(steps) => steps,
+        Err(err) => {
+            eprintln!(
+                "bootimg: shell-test: {script}:{}: {}",
+                err.line, err.message
+            );
+            return EXIT_FAIL;
+        }
+    };
+    if !boot.kernel.is_file() {
+        println!(
+            "[shell-test] kernel image {} not found",
+            boot.kernel.display()
+        );
+        return EXIT_FAIL;
+    }
+    let mut args = qemu_args(boot.board, &boot.kernel, Mode::Test, boot.append.as_deref());
+    args.extend(disk_args(boot.board, &boot.disks));
+    let name = opts
+        .script
+        .file_name()
+        .map_or_else(|| script.to_string(), |n| n.to_string_lossy().into_owned());
+    let dir = match opts.script.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let config = shelltest::Config {
+        program: qemu_program(),
+        args,
+        name,
+        dir,
+        env: shell_test_env(boot),
+        timeout: opts.timeout,
+    };
+    let outcome = shelltest::play(&steps, &config, &mut io::stdout());
+    let mut log_ok = true;
+    if let Some(path) = &opts.log {
+        if let Err(err) = std::fs::write(path, &outcome.transcript) {
+            println!("[shell-test] cannot write log {}: {err}", path.display());
+            log_ok = false;
+        }
+    }
+    if outcome.pass && log_ok {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    }
+}
+
+/// What `host` steps find in their environment about the run:
+/// `SHELLTEST_KERNEL`, and `SHELLTEST_DISK` (the root disk) and
+/// `SHELLTEST_DISK<n>` for each disk (n from 1), as absolute paths.
+fn shell_test_env(boot: &BootOptions) -> Vec<(String, String)> {
+    let absolute = |path: &Path| {
+        std::path::absolute(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .to_string_lossy()
+            .into_owned()
+    };
+    let mut env = vec![("SHELLTEST_KERNEL".to_string(), absolute(&boot.kernel))];
+    for (i, disk) in boot.disks.iter().enumerate() {
+        if i == 0 {
+            env.push(("SHELLTEST_DISK".to_string(), absolute(disk)));
+        }
+        env.push((format!("SHELLTEST_DISK{}", i + 1), absolute(disk)));
+    }
+    env
 }
 
 /// `bootimg sdimage`: build the image; on success, describe it on stderr

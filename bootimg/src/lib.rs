@@ -1,7 +1,8 @@
 //! Host-side tooling for the kernel: turns the kernel ELF into the flat image
 //! the Raspberry Pi firmware loads, builds QEMU command lines for each board,
 //! and runs a test build of the kernel under QEMU, judging its console output
-//! and symbolizing any backtrace in it; and it builds the flashable
+//! and symbolizing any backtrace in it; it plays scripted sessions on the
+//! interactive shell's console ([`shelltest`]); and it builds the flashable
 //! Raspberry Pi SD card image ([`sdimage`]).
 //!
 //! The `bootimg` binary is a thin wrapper around [`commands::main`]; the
@@ -16,6 +17,7 @@ pub mod qemu;
 pub mod runner;
 pub mod sdimage;
 pub mod shell;
+pub mod shelltest;
 pub mod symbols;
 pub mod verdict;
 

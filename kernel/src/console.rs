@@ -70,6 +70,21 @@ struct RxRing {
     dropped: usize,
 }
 
+impl RxRing {
+    /// Remove the first unread `byte`, if any, keeping the others in order.
+    fn take(&mut self, byte: u8) -> bool {
+        let cap = self.buf.len();
+        let Some(k) = (0..self.len).find(|&k| self.buf[(self.head + k) % cap] == byte) else {
+            return false;
+        };
+        for j in k..self.len - 1 {
+            self.buf[(self.head + j) % cap] = self.buf[(self.head + j + 1) % cap];
+        }
+        self.len -= 1;
+        true
+    }
+}
+
 static RX: Mutex<RxRing> = Mutex::new(RxRing {
     buf: [0; 256],
     head: 0,
@@ -81,7 +96,17 @@ static RX: Mutex<RxRing> = Mutex::new(RxRing {
 static FOREGROUND: AtomicU32 = AtomicU32::new(0);
 
 /// Make Ctrl-C (0x03) on the console kill `pid` (0: just deliver it).
+/// A Ctrl-C typed before this call (e.g. right after Enter, while the
+/// shell was still starting the program) and not yet read applies now.
 pub fn set_foreground(pid: u32) {
+    let _irq = crate::arch::cpu::IrqGuard::new();
+    let mut rx = RX.lock();
+    if pid != 0 && rx.take(0x03) {
+        drop(rx);
+        crate::task::sched::kill_by_kernel(pid);
+        FOREGROUND.store(0, Ordering::Relaxed);
+        return;
+    }
     FOREGROUND.store(pid, Ordering::Relaxed);
 }
 

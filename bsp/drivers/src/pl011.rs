@@ -125,10 +125,13 @@ impl Console for Pl011 {
 
     fn drain_rx(&self, sink: &mut dyn FnMut(u8)) {
         let r = self.regs();
+        // Clear the interrupt *before* emptying the FIFO: a byte arriving
+        // during the drain then raises it again. (Clearing afterwards lost
+        // that interrupt, and with it all further input: docs/bugs/0002.)
+        r.icr.write(INT::RXIM::SET + INT::RTIM::SET);
         while !r.fr.is_set(FR::RXFE) {
             sink((r.dr.get() & 0xff) as u8);
         }
-        r.icr.write(INT::RXIM::SET + INT::RTIM::SET);
     }
 
     fn set_loopback(&self, on: bool) {

@@ -343,7 +343,11 @@ pub fn read_all(path: &str, max: usize) -> Result<Vec<u8>, Error> {
     if size > max {
         return Err(Error::QuotaExceeded);
     }
-    let mut data = alloc::vec![0u8; size];
+    // Fallible: a big file is an error for the caller, not a kernel panic.
+    let mut data = alloc::vec::Vec::new();
+    data.try_reserve_exact(size)
+        .map_err(|_| Error::OutOfMemory)?;
+    data.resize(size, 0);
     let mut done = 0;
     while done < size {
         let n = read(node, done as u64, &mut data[done..])?;

@@ -260,7 +260,9 @@ pub fn readlink(path: u64, pl: u64, buf: u64, len: u64) -> Ret {
 }
 
 pub fn ftruncate(h: u64, size: u64) -> Ret {
-    let f = open_file(h)?;
+    let IoTarget::File(f) = io_target(h, Rights::WRITE)? else {
+        return Err(Error::WrongType.into());
+    };
     if !f.writable() {
         return Err(Error::AccessDenied.into());
     }

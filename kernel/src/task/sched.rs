@@ -30,8 +30,9 @@ use spin::{Mutex, MutexGuard};
 pub const MAX_PROCS: usize = 64;
 /// Default quota of children not yet collected by `wait`.
 pub const DEFAULT_CHILDREN_QUOTA: usize = 16;
-/// Largest program file `spawn` loads from the disk.
-pub const MAX_PROGRAM_BYTES: usize = 16 << 20;
+/// Largest program file `spawn` loads from the disk (it is read into the
+/// kernel heap; larger files get `QuotaExceeded`).
+pub const MAX_PROGRAM_BYTES: usize = 4 << 20;
 /// Most handles `spawn` passes to a child.
 pub const MAX_SPAWN_HANDLES: usize = 8;
 
@@ -498,6 +499,10 @@ pub fn sleep(ns: u64) {
         schedule(t);
         return;
     }
+    // A killed process does not go to sleep: it is on its way out.
+    if t.proc(me).killed {
+        return;
+    }
     t.proc(me).state = State::Blocked(Block::Sleep { until });
     schedule(t);
 }
@@ -506,6 +511,10 @@ pub fn sleep(ns: u64) {
 pub fn wait_for_console() {
     let mut t = table();
     let Some(me) = t.current else { return };
+    // A killed process does not go to sleep: it is on its way out.
+    if t.proc(me).killed {
+        return;
+    }
     t.proc(me).state = State::Blocked(Block::Console);
     schedule(t);
 }
@@ -660,6 +669,10 @@ pub fn wake_ipc(pid: Pid) {
 pub fn block_ipc(until: Option<u64>) {
     let mut t = table();
     let Some(me) = t.current else { return };
+    // A killed process does not go to sleep: it is on its way out.
+    if t.proc(me).killed {
+        return;
+    }
     t.proc(me).state = State::Blocked(Block::Ipc { until });
     schedule(t);
 }

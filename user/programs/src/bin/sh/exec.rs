@@ -37,6 +37,14 @@ impl Owned {
         this.as_ref().map_or(0, |h| h.0)
     }
 
+    /// A duplicate of this shell's own stdin or stdout handle (for a child
+    /// that inherits it), or `None` when that is the console.
+    fn inherited(own: Option<u32>) -> Option<Owned> {
+        let h = own?;
+        let (_, rights) = sys::handle_info(h).ok()?;
+        sys::handle_dup(h, rights).ok().map(Owned)
+    }
+
     /// The handle (if any) was moved to a child: forget it.
     fn given(this: Option<Owned>) {
         core::mem::forget(this);
@@ -161,7 +169,7 @@ impl Shell {
         pipe_out: Option<Owned>,
     ) -> Started {
         let stdin = match &command.stdin {
-            None => pipe_in,
+            None => pipe_in.or_else(|| Owned::inherited(rt::stdin_handle())),
             Some(word) => {
                 let path = word.expand(status);
                 match File::open(&path) {
@@ -174,7 +182,7 @@ impl Shell {
             }
         };
         let stdout = match &command.stdout {
-            None => pipe_out,
+            None => pipe_out.or_else(|| Owned::inherited(rt::stdout_handle())),
             Some(out) => {
                 let path = out.path.expand(status);
                 match open_out(&path, out.append) {
