@@ -129,12 +129,23 @@ impl<'a> FrameBitmap<'a> {
 
     /// Mark the whole frames inside `r` free (partial frames stay used).
     pub fn release(&mut self, r: Range) {
-        let (lo, hi) = self.index_range(r, true);
-        for i in lo..hi {
+        let (lo, mut i) = self.index_range(r, true);
+        let hi = i;
+        i = lo;
+        while i < hi {
+            // Whole words at a time where the range covers them.
+            if i % 64 == 0 && i + 64 <= hi {
+                let w = &mut self.bits[i / 64];
+                self.free += w.count_ones() as usize;
+                *w = 0;
+                i += 64;
+                continue;
+            }
             if self.is_used(i) {
                 self.set_used(i, false);
                 self.free += 1;
             }
+            i += 1;
         }
     }
 

@@ -299,8 +299,10 @@ pub fn destroy(
         leaf: &mut dyn FnMut(usize),
         table: &mut dyn FnMut(usize),
     ) {
+        let tbl = t.table(pa);
         for i in 0..ENTRIES {
-            let e = read(t, pa, i);
+            // SAFETY: `TableAccess::table` returns a valid pointer to a table.
+            let e = unsafe { (*tbl)[i] };
             if e & VALID == 0 {
                 continue;
             }

@@ -56,8 +56,31 @@ pub fn alloc_zeroed() -> Option<usize> {
     let pa = alloc()?;
     // SAFETY: the frame was just allocated to us and is mapped in the
     // linear map.
-    unsafe { core::ptr::write_bytes(phys_to_virt(pa) as *mut u8, 0, PAGE_SIZE) };
+    unsafe { zero_page(phys_to_virt(pa)) };
     Some(pa)
+}
+
+/// Zero one page with `dc zva` (one instruction per DCZID block, 64 bytes
+/// on Cortex-A72) instead of 8-byte stores.
+///
+/// # Safety
+/// `va` must be a page-aligned, writable kernel mapping of a whole page.
+unsafe fn zero_page(va: usize) {
+    let dczid: u64;
+    // SAFETY: reading an ID register.
+    unsafe { core::arch::asm!("mrs {0}, dczid_el0", out(reg) dczid, options(nomem, nostack)) };
+    if dczid & 0x10 != 0 {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { core::ptr::write_bytes(va as *mut u8, 0, PAGE_SIZE) };
+        return;
+    }
+    let block = 4usize << (dczid & 0xf);
+    let mut p = va;
+    while p < va + PAGE_SIZE {
+        // SAFETY: zeroes one block inside the page.
+        unsafe { core::arch::asm!("dc zva, {0}", in(reg) p, options(nostack)) };
+        p += block;
+    }
 }
 
 /// `count` contiguous frames aligned to `align_frames` frames.

@@ -45,6 +45,8 @@ struct Table {
     idle: Context,
     /// How the last process started by the kernel (parent 0) ended.
     last_kernel_child: Option<(Pid, ExitStatus)>,
+    /// One past the highest slot ever used: scans stop here.
+    hi: usize,
 }
 
 static TABLE: Mutex<Table> = Mutex::new(Table {
@@ -53,6 +55,7 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
     next_pid: 1,
     idle: Context::zeroed(),
     last_kernel_child: None,
+    hi: 0,
 });
 
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
@@ -63,7 +66,7 @@ fn table() -> MutexGuard<'static, Table> {
 
 impl Table {
     fn slot_of(&self, pid: Pid) -> Option<usize> {
-        self.slots
+        self.slots[..self.hi]
             .iter()
             .position(|s| s.as_ref().is_some_and(|p| p.pid == pid))
     }
@@ -80,17 +83,26 @@ impl Table {
 
     /// The next runnable slot after the current one, round robin.
     fn pick(&self) -> Option<usize> {
+        let n = self.hi;
         let start = self.current.map_or(0, |i| i + 1);
-        (0..MAX_PROCS).map(|k| (start + k) % MAX_PROCS).find(|&i| {
-            self.slots[i]
-                .as_ref()
-                .is_some_and(|p| p.state == State::Runnable)
-        })
+        (0..n)
+            .map(|k| {
+                if start + k >= n {
+                    start + k - n
+                } else {
+                    start + k
+                }
+            })
+            .find(|&i| {
+                self.slots[i]
+                    .as_ref()
+                    .is_some_and(|p| p.state == State::Runnable)
+            })
     }
 
     /// Free zombies nobody will collect (parent gone or the kernel).
     fn reap_orphans(&mut self) {
-        for i in 0..MAX_PROCS {
+        for i in 0..self.hi {
             if Some(i) == self.current {
                 continue;
             }
@@ -105,7 +117,7 @@ impl Table {
     /// Make `pid`'s children orphans (zombies among them are reaped on the
     /// next schedule).
     fn orphan_children_of(&mut self, pid: Pid) {
-        for p in self.slots.iter_mut().flatten() {
+        for p in self.slots[..self.hi].iter_mut().flatten() {
             if p.parent == pid {
                 p.parent = 0;
             }
@@ -373,6 +385,7 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
     unsafe { frame.write(regs) };
     p.context = Context::new_user(frame);
     t.slots[slot] = Some(p);
+    t.hi = t.hi.max(slot + 1);
     Ok(pid)
 }
 
