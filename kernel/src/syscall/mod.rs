@@ -93,6 +93,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
         sys::GETCWD => fs::getcwd(a[0], a[1]),
         sys::MOUNTS => fs::mounts(a[0], a[1]),
         sys::PROCESS_LIST => fs::process_list(a[0], a[1]),
+        sys::PROCESS_OPEN => process::open(a[0]),
         sys::POWER => fs::power(a[0]),
         sys::CONSOLE_FOREGROUND => fs::console_foreground(a[0]),
         #[cfg(feature = "ktest")]

@@ -9,7 +9,8 @@ use alloc::vec::Vec;
 use rt::abi::process::{resource, DEFAULT_CHILD_LIMITS, RESOURCES};
 use rt::abi::ExitStatus;
 use rt::fs::File;
-use rt::sys::{self, Pid};
+use rt::sys;
+use rt::Child;
 use rt::Error;
 
 /// `$?` of a program that was killed (Ctrl-C or `kill`).
@@ -21,7 +22,7 @@ pub const STATUS_NOT_STARTED: i32 = 127;
 
 /// A started program.
 pub struct Job {
-    pub pid: Pid,
+    pub child: Child,
     pub name: String,
 }
 
@@ -149,7 +150,7 @@ impl Shell {
         drop(pipe_in);
         if pipeline.background {
             for job in &running {
-                rt::eprintln!("[{}] {}", job.pid, job.name);
+                rt::eprintln!("[{}] {}", job.child.pid(), job.name);
             }
             self.jobs.extend(running);
             self.last_status = last_done.unwrap_or(0);
@@ -204,11 +205,11 @@ impl Shell {
         let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
         let stdio = [Owned::raw(&stdin), Owned::raw(&stdout)];
         match sys::spawn_full(name, &args, &[], limits_for(name), stdio) {
-            Ok(pid) => {
+            Ok(child) => {
                 Owned::given(stdin);
                 Owned::given(stdout);
                 Started::Running(Job {
-                    pid,
+                    child,
                     name: name.clone(),
                 })
             }
@@ -251,10 +252,10 @@ impl Shell {
         for (i, job) in jobs.iter().enumerate().rev() {
             let is_last = i + 1 == jobs.len();
             if kill_rest {
-                let _ = sys::kill(job.pid);
+                let _ = job.child.kill();
             }
-            let _ = sys::console_foreground(job.pid);
-            let status = match sys::wait(job.pid) {
+            let _ = sys::console_foreground(job.child.handle());
+            let status = match job.child.wait() {
                 Ok(status) => status,
                 Err(e) => {
                     rt::eprintln!("sh: wait for {}: {e}", job.name);
@@ -277,16 +278,19 @@ impl Shell {
     /// Between commands, Ctrl-C goes to the interactive shell itself (as a
     /// byte it reads) or ends a script.
     fn release_console(&self) {
-        let pid = if self.interactive { 0 } else { self.pid };
-        let _ = sys::console_foreground(pid);
+        let target = match &self.this {
+            Some(this) if !self.interactive => this.handle(),
+            _ => 0,
+        };
+        let _ = sys::console_foreground(target);
     }
 
     /// Collect background programs that ended, and say so.
     pub fn reap_jobs(&mut self) {
-        self.jobs.retain(|job| match sys::try_wait(job.pid) {
+        self.jobs.retain(|job| match job.child.try_wait() {
             Err(Error::WouldBlock) => true,
             Ok(status) => {
-                rt::eprintln!("[{}] done: {}", job.pid, job.name);
+                rt::eprintln!("[{}] done: {}", job.child.pid(), job.name);
                 show_status(status, false);
                 false
             }

@@ -87,8 +87,24 @@ const TESTS: &[Test] = &[
         process::spawn_exit_cycles_leave_no_leak,
     ),
     (
-        "wait_and_kill_only_own_children",
-        process::wait_and_kill_only_own_children,
+        "process_handles_wait_and_kill",
+        process::process_handles_wait_and_kill,
+    ),
+    (
+        "process_open_only_reaches_descendants",
+        process::process_open_only_reaches_descendants,
+    ),
+    (
+        "process_handle_travels_in_a_message",
+        process::process_handle_travels_in_a_message,
+    ),
+    (
+        "spawn_needs_room_for_the_child_handle",
+        process::spawn_needs_room_for_the_child_handle,
+    ),
+    (
+        "closing_the_handle_detaches_the_child",
+        process::closing_the_handle_detaches_the_child,
     ),
     (
         "each_fault_kills_only_the_child",
