@@ -12,6 +12,9 @@
 //! - when an endpoint is destroyed its peer sees `PeerClosed` once its own
 //!   queue is drained, and the handles inside its queued messages are
 //!   closed *iteratively*: nested channels of any depth never recurse.
+//! - endpoints never keep each other alive in a cycle: a send that would
+//!   close one is refused ([`Endpoint::send_would_cycle`]), so reference
+//!   counting frees every endpoint no process can reach any more.
 
 use crate::account::{Account, QuotaExceeded, Resource};
 use alloc::collections::VecDeque;
@@ -30,6 +33,8 @@ pub const QUEUE_MAX_BYTES: usize = 64 * 1024;
 pub trait Payload: Sized {
     /// The endpoint inside, or the payload back if it is something else.
     fn into_endpoint(self) -> Result<Arc<Endpoint<Self>>, Self>;
+    /// The endpoint inside, if it is one (without moving it).
+    fn as_endpoint(&self) -> Option<&Arc<Endpoint<Self>>>;
 }
 
 /// A message in a queue. Dropping it releases its charge to the sender.
@@ -131,11 +136,40 @@ pub fn create_pair<H: Payload>(
 }
 
 impl<H: Payload> Endpoint<H> {
-    /// Whether `other` is this endpoint or its peer (sending either through
-    /// this endpoint would put an endpoint into its own queue: a cycle).
-    pub fn is_self_or_peer(&self, other: &Arc<Endpoint<H>>) -> bool {
-        core::ptr::eq(self, Arc::as_ptr(other))
-            || self.state.lock().peer.as_ptr() == Arc::as_ptr(other)
+    /// Whether sending endpoint `x` through this endpoint must be refused:
+    /// `x` is this endpoint, or the peer (whose queue the message joins)
+    /// can be reached from `x` through queued messages (`x` is the peer, or
+    /// a message queued at `x` carries the peer, or carries an endpoint
+    /// whose queue does, ...). Accepting such a send would make endpoints
+    /// keep each other alive with nobody able to receive from them: a
+    /// leak no process exit could undo. Refusing every one keeps the graph
+    /// "endpoint -> endpoints in its queue" acyclic, so reference counting
+    /// frees whatever becomes unreachable. The walk visits only endpoints
+    /// queued under `x`, so the common case (nothing queued at `x`) is one
+    /// lock and no allocation.
+    pub fn send_would_cycle(&self, x: &Arc<Endpoint<H>>) -> bool {
+        if core::ptr::eq(self, Arc::as_ptr(x)) {
+            return true;
+        }
+        let peer = self.state.lock().peer.as_ptr();
+        let mut seen: Vec<*const Endpoint<H>> = Vec::new();
+        let mut work: Vec<Arc<Endpoint<H>>> = Vec::new();
+        let mut at = x.clone();
+        loop {
+            if Arc::as_ptr(&at) == peer {
+                return true;
+            }
+            if !seen.contains(&Arc::as_ptr(&at)) {
+                seen.push(Arc::as_ptr(&at));
+                let st = at.state.lock();
+                let queued = st.queue.iter().flat_map(|m| m.handles.iter());
+                work.extend(queued.filter_map(|h| h.as_endpoint()).cloned());
+            }
+            match work.pop() {
+                Some(next) => at = next,
+                None => return false,
+            }
+        }
     }
 
     /// Queue a message for the peer. `take_handles` is called only once
@@ -285,6 +319,13 @@ mod tests {
             match self {
                 Obj::Ep(e) => Ok(e),
                 other => Err(other),
+            }
+        }
+
+        fn as_endpoint(&self) -> Option<&Arc<Endpoint<Obj>>> {
+            match self {
+                Obj::Ep(e) => Some(e),
+                Obj::Token(_) => None,
             }
         }
     }
@@ -453,9 +494,64 @@ mod tests {
         let acct = big();
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         let (c, _d) = create_pair::<Obj>(&acct, wake).unwrap();
-        assert!(a.is_self_or_peer(&a));
-        assert!(a.is_self_or_peer(&b));
-        assert!(!a.is_self_or_peer(&c));
+        assert!(a.send_would_cycle(&a));
+        assert!(a.send_would_cycle(&b));
+        assert!(!a.send_would_cycle(&c));
+    }
+
+    #[test]
+    fn two_channel_cycle_is_refused_and_nothing_leaks() {
+        // The cycle of docs/bugs/0001: a2 is queued at b1 (sent through
+        // b2); sending b1 through a1 into a2's queue would make a2 and b1
+        // hold each other once the other handles close.
+        let acct = big();
+        {
+            let (a1, a2) = create_pair::<Obj>(&acct, wake).unwrap();
+            let (b1, b2) = create_pair::<Obj>(&acct, wake).unwrap();
+            assert!(!b2.send_would_cycle(&a2));
+            b2.send(vec![], 1, &acct, || vec![Obj::Ep(a2.clone())])
+                .unwrap();
+            // b1's queue holds a2: sending b1 into a2's queue closes the loop.
+            assert!(a1.send_would_cycle(&b1));
+            // Longer: c2 is queued at a2 (sent through a1), and a2 at b1;
+            // sending b1 through c1 into c2's queue closes b1 -> a2 -> c2 -> b1.
+            let (c1, c2) = create_pair::<Obj>(&acct, wake).unwrap();
+            a1.send(vec![], 1, &acct, || vec![Obj::Ep(c2.clone())])
+                .unwrap();
+            assert!(c1.send_would_cycle(&b1));
+            // Unrelated endpoints still travel.
+            let (d1, _d2) = create_pair::<Obj>(&acct, wake).unwrap();
+            assert!(!c1.send_would_cycle(&d1));
+            assert!(!d1.send_would_cycle(&b1));
+        }
+        // Every handle is gone and nothing formed a cycle: all freed.
+        assert_eq!(acct.used(Endpoints), 0);
+        assert_eq!(acct.used(Messages), 0);
+    }
+
+    #[test]
+    fn cycle_check_walks_a_diamond_once() {
+        // x's queue holds e1 and e2, both of whose queues hold the same f:
+        // the walk must terminate and find no cycle for an unrelated send.
+        let acct = big();
+        let (x_in, x) = create_pair::<Obj>(&acct, wake).unwrap();
+        let (e1_in, e1) = create_pair::<Obj>(&acct, wake).unwrap();
+        let (e2_in, e2) = create_pair::<Obj>(&acct, wake).unwrap();
+        let (f_in, f) = create_pair::<Obj>(&acct, wake).unwrap();
+        e1_in
+            .send(vec![], 1, &acct, || vec![Obj::Ep(f.clone())])
+            .unwrap();
+        e2_in
+            .send(vec![], 1, &acct, || vec![Obj::Ep(f.clone())])
+            .unwrap();
+        x_in.send(vec![], 2, &acct, || {
+            vec![Obj::Ep(e1.clone()), Obj::Ep(e2.clone())]
+        })
+        .unwrap();
+        let (s, _p) = create_pair::<Obj>(&acct, wake).unwrap();
+        assert!(!s.send_would_cycle(&x));
+        // But sending x into f's queue (through f_in) would be a cycle.
+        assert!(f_in.send_would_cycle(&x));
     }
 
     #[test]

@@ -68,6 +68,13 @@ impl Payload for InFlight {
             }),
         }
     }
+
+    fn as_endpoint(&self) -> Option<&Arc<Endpoint>> {
+        match &self.object {
+            Object::Endpoint(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// Wake a thread blocked on IPC (the endpoints' wake hook).

@@ -85,9 +85,10 @@ fn send_from_user(
             if !rights.contains(Rights::TRANSFER) {
                 return Err(Error::AccessDenied);
             }
-            // The same handle twice, or the channel's own ends through itself.
-            let own_end = matches!(object, Object::Endpoint(other) if ep.is_self_or_peer(other));
-            if values[..i].contains(&h) || h == own || own_end {
+            // The same handle twice, the channel's own ends through itself,
+            // or an endpoint whose queue leads back here (a cycle).
+            let cycle = matches!(object, Object::Endpoint(other) if ep.send_would_cycle(other));
+            if values[..i].contains(&h) || h == own || cycle {
                 return Err(Error::InvalidArgument);
             }
         }

@@ -329,6 +329,27 @@ pub fn send_away_then_close_loop_hits_a_limit() -> TestResult {
     })
 }
 
+pub fn channel_cycles_are_refused() -> TestResult {
+    leak_checked(|| {
+        // a2 parked in b1's queue; then b1 into a2's queue would make the
+        // two endpoints keep each other alive once every handle is closed.
+        let (a1, a2) = sys::channel_create()?;
+        let (b1, b2) = sys::channel_create()?;
+        sys::channel_send(b2, b"a2", &[a2])?;
+        check_eq!(
+            sys::channel_send(a1, b"b1", &[b1]),
+            Err(Error::InvalidArgument)
+        );
+        // Refused with nothing lost: b1 is still ours and usable.
+        check_eq!(sys::handle_info(b1).map(|_| ()), Ok(()));
+        // Through an unrelated channel, b1 travels fine.
+        let (c1, c2) = sys::channel_create()?;
+        sys::channel_send(c1, b"b1", &[b1])?;
+        close_all(&[a1, b2, c1, c2]);
+        Ok(())
+    })
+}
+
 pub fn blocked_receivers_wake() -> TestResult {
     leak_checked(|| {
         // On timeout.

@@ -177,6 +177,10 @@ const TESTS: &[Test] = &[
         "send_away_then_close_loop_hits_a_limit",
         ipc::send_away_then_close_loop_hits_a_limit,
     ),
+    (
+        "channel_cycles_are_refused",
+        ipc::channel_cycles_are_refused,
+    ),
     ("blocked_receivers_wake", ipc::blocked_receivers_wake),
     (
         "invalid_and_stale_handles_fail_fast",
