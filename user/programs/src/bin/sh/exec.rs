@@ -78,14 +78,12 @@ fn show_status(status: ExitStatus, faults_only: bool) {
     }
 }
 
-/// Limits for a child: the defaults, except that another shell (a script
-/// or a nested interactive shell) is lent half of what this shell has
-/// spare of each resource, so that it can run pipelines of its own.
+/// Limits for a program: half of what this shell has spare of each
+/// resource, or the default where that is more. A program can then start
+/// programs of its own (a script, `utest`, `bench`), while the shell keeps
+/// the other half, so no command can take the shell's whole budget.
 fn limits_for(program: &str) -> [u64; RESOURCES] {
     let mut limits = [0; RESOURCES];
-    if userprogs::path::basename(program) != "sh" {
-        return limits;
-    }
     let Ok(me) = sys::process_info(0) else {
         return limits;
     };
@@ -95,7 +93,7 @@ fn limits_for(program: &str) -> [u64; RESOURCES] {
             limits[r] = half;
         }
     }
-    if limits[resource::PROCESSES] == 0 {
+    if userprogs::path::basename(program) == "sh" && limits[resource::PROCESSES] == 0 {
         rt::eprintln!("sh: note: no process slots to lend; {program} cannot start programs");
     }
     limits
