@@ -25,8 +25,10 @@ pub const MEM_UNMAP: u64 = 9;
 pub const PROCESS_INFO: u64 = 10;
 /// `sys_info(out: *mut SysInfo, out_len)`
 pub const SYS_INFO: u64 = 11;
-/// `console_read(ptr, len) -> n`: at least one byte of console input,
-/// sleeping until some arrives
+/// `console_read(ptr, len, flags) -> n`: at least one byte of console
+/// input, sleeping until some arrives. Ctrl-C (0x03) typed while no
+/// process is the console's foreground is handed out only with
+/// [`CONSOLE_READ_CTRL_C`]; other readers get the bytes around it.
 pub const CONSOLE_READ: u64 = 12;
 /// `handle_close(h)`
 pub const HANDLE_CLOSE: u64 = 13;
@@ -109,6 +111,10 @@ pub const NO_TIMEOUT: u64 = u64::MAX;
 /// `ktest_report(passed, failed, skipped)`: only in kernel test builds, where the
 /// user test suite hands its counts to the kernel's summary line.
 pub const KTEST_REPORT: u64 = 0xf000;
+
+/// `console_read` flag: take a pending Ctrl-C (0x03) as data (the
+/// interactive shell's line editor does).
+pub const CONSOLE_READ_CTRL_C: u64 = 1;
 
 /// `wait` flag: return `WouldBlock` instead of sleeping if the process runs.
 pub const WAIT_NOHANG: u64 = 1;

@@ -139,6 +139,23 @@ pub fn console_read(buf: &mut [u8]) -> Result<usize, Error> {
     .map(|r| r[0] as usize)
 }
 
+/// `console_read` that also takes a pending Ctrl-C (0x03) as data: for an
+/// interactive program that handles Ctrl-C itself, like the shell's editor.
+pub fn console_read_with_ctrl_c(buf: &mut [u8]) -> Result<usize, Error> {
+    call(
+        sys::CONSOLE_READ,
+        [
+            buf.as_mut_ptr() as u64,
+            buf.len() as u64,
+            sys::CONSOLE_READ_CTRL_C,
+            0,
+            0,
+            0,
+        ],
+    )
+    .map(|r| r[0] as usize)
+}
+
 /// Map `len` bytes of zeroed memory at `addr` (0: the kernel chooses).
 pub fn mem_map(addr: usize, len: usize, prot: u64) -> Result<usize, Error> {
     call(sys::MEM_MAP, [addr as u64, len as u64, prot, 0, 0, 0]).map(|r| r[0] as usize)
