@@ -221,6 +221,10 @@ const TESTS: &[Test] = &[
         "rename_link_symlink_edge_cases",
         fs::rename_link_symlink_edge_cases,
     ),
+    (
+        "spawn_of_big_or_bad_files_is_an_error",
+        fs::spawn_of_big_or_bad_files_is_an_error,
+    ),
     ("big_file_round_trip_16m", fs::big_file_round_trip_16m),
     (
         "thousand_files_in_one_directory",
