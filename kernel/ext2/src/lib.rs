@@ -76,8 +76,9 @@
 //! extended attribute API, no reserved-block policy for non-root users,
 //! no creation of device nodes or FIFOs (existing ones are listed, can be
 //! stat'ed and unlinked), directories are limited to [`MAX_DIR_SIZE`] and
-//! may not have holes (as in Linux's ext2), lookups scan directories
-//! linearly, unlinked inodes are freed at once (keeping open-but-unlinked
+//! may not have holes (as in Linux's ext2), htree indexes are not used
+//! for lookups (an in-memory name index, built by one linear scan of a
+//! directory when it is first used, serves them instead), unlinked inodes are freed at once (keeping open-but-unlinked
 //! files alive is the caller's business), and `Fs` is single-threaded
 //! (`&mut self` everywhere; wrap it in a lock to share it).
 #![cfg_attr(not(test), no_std)]
@@ -89,6 +90,7 @@ mod bmap;
 mod bytes;
 mod cache;
 mod device;
+mod dindex;
 mod dir;
 mod error;
 mod file;
