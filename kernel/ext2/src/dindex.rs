@@ -194,6 +194,32 @@ impl Table {
     }
 }
 
+/// The room left in one directory block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct BlockRoom {
+    /// The largest entry (rec_len) that fits in the block.
+    pub max: u32,
+    /// The offset of the entry with that room.
+    pub off: u32,
+    /// At least the room of every other entry (so that using up the room
+    /// at `off` does not always mean walking the block again).
+    pub others: u32,
+}
+
+impl BlockRoom {
+    /// The entry at `off` now has `room` bytes of room, more than before.
+    pub fn grew(&mut self, off: u32, room: u32) {
+        if off == self.off {
+            self.max = self.max.max(room);
+        } else if room > self.max {
+            self.others = self.others.max(self.max);
+            (self.max, self.off) = (room, off);
+        } else {
+            self.others = self.others.max(room);
+        }
+    }
+}
+
 /// The index of one directory.
 #[derive(Debug)]
 pub(crate) struct DirIndex {
@@ -202,15 +228,15 @@ pub(crate) struct DirIndex {
     pub last_use: u64,
     /// The physical block of each directory block, in order.
     pub blocks: Vec<u32>,
-    /// The largest entry (rec_len) that fits in each block.
-    pub room: Vec<u32>,
+    /// The room left in each block.
+    pub room: Vec<BlockRoom>,
     pub table: Table,
 }
 
 impl DirIndex {
     /// The first block with room for an entry of `need` bytes.
     pub fn block_with_room(&self, need: usize) -> Option<usize> {
-        self.room.iter().position(|&r| r as usize >= need)
+        self.room.iter().position(|r| r.max as usize >= need)
     }
 }
 
@@ -336,6 +362,22 @@ mod tests {
             }
         }
         assert!(t.matches(5).all(|(_, e)| e.hash == 5));
+    }
+
+    #[test]
+    fn block_room_keeps_the_largest() {
+        let mut r = BlockRoom::default();
+        r.grew(0, 8);
+        r.grew(12, 40);
+        r.grew(60, 20);
+        assert_eq!((r.max, r.off), (40, 12));
+        assert!(r.others >= 20);
+        // The holder grows; another entry overtakes it.
+        r.grew(12, 44);
+        assert_eq!((r.max, r.off), (44, 12));
+        r.grew(60, 100);
+        assert_eq!((r.max, r.off), (100, 60));
+        assert!(r.others >= 44 && r.others <= r.max);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use core::fmt;
 
 use crate::bytes::{get16, get32, put16, put32};
 use crate::device::BlockDevice;
-use crate::dindex::{name_hash, DirIndex, Entry, Table, MAX_INDEXED_BYTES};
+use crate::dindex::{name_hash, BlockRoom, DirIndex, Entry, Table, MAX_INDEXED_BYTES};
 use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::inode::{FileKind, Ino, Inode, INDEX_FL, ROOT_INO};
@@ -112,22 +112,30 @@ fn entry_room(e: &RawEntry) -> usize {
     }
 }
 
-/// The largest entry that fits anywhere in directory block `blk`. A quick
-/// walk for the name index's bookkeeping: lengths are bounds-checked but
-/// not validated (inserts validate the entry they use).
-fn block_room(blk: &[u8]) -> usize {
-    let (mut off, mut best) = (0, 0);
-    while off + 8 <= blk.len() {
-        let rec_len = usize::from(get16(blk, off + 4));
-        if rec_len < 8 || off + rec_len > blk.len() {
-            break;
-        }
-        let room = if get32(blk, off) == 0 {
-            rec_len
-        } else {
-            rec_len.saturating_sub(rec_len_for(usize::from(blk[off + 6])))
-        };
-        best = best.max(room);
+/// The room of the entry at `off` of `blk` (see [`entry_room`]), or
+/// `None` if its length is out of bounds. No other check: this is the name
+/// index's bookkeeping, and inserts validate the entry they use.
+fn quick_room(blk: &[u8], off: usize) -> Option<(usize, usize)> {
+    if off + 8 > blk.len() {
+        return None;
+    }
+    let rec_len = usize::from(get16(blk, off + 4));
+    if rec_len < 8 || off + rec_len > blk.len() {
+        return None;
+    }
+    let room = if get32(blk, off) == 0 {
+        rec_len
+    } else {
+        rec_len.saturating_sub(rec_len_for(usize::from(blk[off + 6])))
+    };
+    Some((room, rec_len))
+}
+
+/// The room in directory block `blk` (a quick walk, see [`quick_room`]).
+fn block_room(blk: &[u8]) -> BlockRoom {
+    let (mut off, mut best) = (0, BlockRoom::default());
+    while let Some((room, rec_len)) = quick_room(blk, off) {
+        best.grew(off as u32, room as u32);
         off += rec_len;
     }
     best
@@ -331,9 +339,10 @@ impl<D: BlockDevice> Fs<D> {
         for lblk in 0..n {
             let phys = self.dir_block(dinode, lblk)?;
             let blk = self.cache.get(&mut self.dev, phys)?;
-            let (mut off, mut room) = (0, 0);
+            let (mut off, mut room) = (0, BlockRoom::default());
             while off < blk.len() {
                 let e = parse_entry(blk, off, fmt)?;
+                room.grew(off as u32, entry_room(&e) as u32);
                 if e.inode != 0 {
                     let entry = Entry {
                         hash: name_hash(&blk[off + 8..off + 8 + e.name_len]),
@@ -342,11 +351,10 @@ impl<D: BlockDevice> Fs<D> {
                     };
                     d.table.insert(entry).map_err(|_| Error::NoSpace)?;
                 }
-                room = room.max(entry_room(&e));
                 off += e.rec_len;
             }
             d.blocks.push(phys);
-            d.room.push(room as u32);
+            d.room.push(room);
         }
         Ok(d)
     }
@@ -514,29 +522,26 @@ impl<D: BlockDevice> Fs<D> {
         let Some(lblk) = d.block_with_room(need) else {
             return Ok(Some(None));
         };
-        let phys = d.blocks[lblk];
+        let (phys, off) = (d.blocks[lblk], d.room[lblk].off as usize);
         let blk = self.cache.get(&mut self.dev, phys)?;
-        let mut off = 0;
-        while off < blk.len() {
-            let e = parse_entry(blk, off, fmt)?;
+        if let Ok(e) = parse_entry(blk, off, fmt) {
             if entry_room(&e) >= need {
                 return Ok(Some(Some(Slot { phys, lblk, off })));
             }
-            off += e.rec_len;
         }
         self.dindex.drop_dir(dir);
         Ok(None)
     }
 
     /// Record in `dir`'s index (if any) the new entry `name` -> `ino` at
-    /// `off` of directory block `lblk` (physical `phys`), whose room
-    /// changed.
+    /// `off` of directory block `lblk` (physical `phys`), made in the room
+    /// of the entry at `slot_off`.
     fn index_added(
         &mut self,
         dir: Ino,
         lblk: usize,
         phys: u32,
-        off: usize,
+        (slot_off, off): (usize, usize),
         name: &[u8],
         ino: Ino,
     ) -> Result<()> {
@@ -551,19 +556,45 @@ impl<D: BlockDevice> Fs<D> {
             self.dindex.drop_dir(dir);
             return Ok(());
         }
-        let room = block_room(self.cache.get(&mut self.dev, phys)?);
+        // Only the entry whose room was used, split or filled, lost room:
+        // if it was the block's largest, the room now left there (at the
+        // new entry) is the largest unless another entry may have more.
+        let blk = self.cache.get(&mut self.dev, phys)?;
+        let left = quick_room(blk, off).map_or(0, |(r, _)| r as u32);
         let Some(d) = self.dindex.get(dir) else {
             return Ok(());
         };
         if lblk == d.blocks.len() {
             d.blocks.push(phys);
-            d.room.push(0);
+            d.room.push(BlockRoom {
+                max: left,
+                off: 0,
+                others: 0,
+            });
         }
         if d.blocks[lblk] != phys {
             self.dindex.drop_dir(dir);
             return Ok(());
         }
-        d.room[lblk] = room as u32;
+        let r = d.room[lblk];
+        if r.off as usize == slot_off {
+            if r.others <= left {
+                d.room[lblk] = BlockRoom {
+                    max: left,
+                    off: off as u32,
+                    others: r.others,
+                };
+            } else {
+                let room = block_room(self.cache.get(&mut self.dev, phys)?);
+                match self.dindex.get(dir) {
+                    Some(d) => d.room[lblk] = room,
+                    None => return Ok(()),
+                }
+            }
+        }
+        let Some(d) = self.dindex.get(dir) else {
+            return Ok(());
+        };
         let entry = Entry {
             hash: name_hash(name),
             pos: (lblk * bs + off) as u32,
@@ -604,7 +635,7 @@ impl<D: BlockDevice> Fs<D> {
         let r = match slot {
             Some(s) => self
                 .insert_in_block(s, name, ino, ftype)
-                .map(|off| (s.lblk, s.phys, off)),
+                .map(|off| (s.lblk, s.phys, (s.off, off))),
             None => self.dir_append_block(dir, &mut dinode, name, ino, ftype),
         };
         let r = r.and_then(|(lblk, phys, off)| self.index_added(dir, lblk, phys, off, name, ino));
@@ -638,8 +669,9 @@ impl<D: BlockDevice> Fs<D> {
         }
     }
 
-    /// Add a block holding just entry `name` to `dir`; returns (logical
-    /// block, physical block, offset) of the entry.
+    /// Add a block holding just entry `name` to `dir`; returns the logical
+    /// and physical block, and (0, 0): the entry's offset, as
+    /// [`Fs::index_added`] wants it.
     fn dir_append_block(
         &mut self,
         dir: Ino,
@@ -647,7 +679,7 @@ impl<D: BlockDevice> Fs<D> {
         name: &[u8],
         ino: Ino,
         ftype: u8,
-    ) -> Result<(usize, u32, usize)> {
+    ) -> Result<(usize, u32, (usize, usize))> {
         let bs = u64::from(self.sb.block_size);
         let lblk = dinode.size() / bs;
         if (lblk + 1) * bs > u64::from(u32::MAX) {
@@ -658,7 +690,7 @@ impl<D: BlockDevice> Fs<D> {
         let blk = self.cache.get_zeroed(&mut self.dev, phys)?;
         write_entry(blk, 0, ino, bs as usize, name, ftype);
         dinode.set_size((lblk + 1) * bs);
-        Ok((lblk as usize, phys, 0))
+        Ok((lblk as usize, phys, (0, 0)))
     }
 
     /// Initialise the first block of a new directory `ino` in `parent`.
@@ -682,14 +714,16 @@ impl<D: BlockDevice> Fs<D> {
             put16(blk, p + 4, merged as u16);
         }
         put32(blk, loc.off, 0);
-        let room = block_room(blk);
+        // Only the entry that took the space gained room.
+        let grown = loc.prev.unwrap_or(loc.off);
+        let room = quick_room(blk, grown).map_or(0, |(r, _)| r as u32);
         let bs = self.sb.block_size as usize;
         if let Some(d) = self.dindex.get(dir) {
             let pos = (loc.lblk * bs + loc.off) as u32;
             match d.table.find_pos(hash, pos) {
                 Some(i) if d.blocks.get(loc.lblk) == Some(&loc.phys) => {
                     d.table.remove_at(i);
-                    d.room[loc.lblk] = room as u32;
+                    d.room[loc.lblk].grew(grown as u32, room);
                 }
                 _ => self.dindex.drop_dir(dir),
             }
