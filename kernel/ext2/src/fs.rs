@@ -269,7 +269,11 @@ impl<D: BlockDevice> Fs<D> {
 
     /// The attributes of `ino`.
     pub fn stat(&mut self, ino: Ino) -> Result<Stat> {
-        Ok(self.read_live_inode(ino)?.stat(ino))
+        // Straight from the cached inode table block.
+        let (block, off) = self.inode_pos(ino)?;
+        let isz = self.sb.inode_size as usize;
+        let data = self.cache.get(&mut self.dev, block)?;
+        Inode::raw_stat(&data[off..off + isz], ino).ok_or(Error::NotFound)
     }
 
     /// Change attributes of `ino`; sets its ctime. Returns the new

@@ -44,6 +44,11 @@
 //!   written back first (sorted, consecutive blocks merged into requests of
 //!   up to 128 KiB). Whole blocks of file data that are not cached are read
 //!   straight into the caller's buffer, consecutive blocks in one request.
+//! - a name index per directory in use (at most 32 directories and 64 Ki
+//!   table slots, 768 KiB, in all; directories over 256 KiB are not
+//!   indexed): name hash to entry position and inode, and each block's
+//!   free room. It is built by one scan on first use, kept up to date by
+//!   every change, and checked against the directory block on every hit.
 //!
 //! When data reaches the disk: modified blocks stay dirty in the cache
 //! until [`Fs::sync`] (or [`Fs::unmount`], which syncs and returns the
