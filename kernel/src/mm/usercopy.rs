@@ -6,6 +6,7 @@
 
 use abi::layout::USER_END;
 use abi::Error;
+use core::mem::MaybeUninit;
 
 extern "C" {
     /// Copy `len` bytes from user `src` to kernel `dst`; returns the number
@@ -31,6 +32,20 @@ pub fn copy_from_user(dst: &mut [u8], src: usize) -> Result<(), Error> {
     // SAFETY: `dst` is a valid kernel buffer of that length; the user side
     // is accessed unprivileged with fault fixups.
     let left = unsafe { __copy_from_user(dst.as_mut_ptr(), src, dst.len()) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Error::BadAddress)
+    }
+}
+
+/// Fill `dst`, which need not be initialised, from user memory at `src`.
+/// On success every byte of `dst` has been written.
+pub fn copy_from_user_uninit(dst: &mut [MaybeUninit<u8>], src: usize) -> Result<(), Error> {
+    check(src, dst.len())?;
+    // SAFETY: `dst` is a valid kernel buffer of that length (written, never
+    // read); the user side is accessed unprivileged with fault fixups.
+    let left = unsafe { __copy_from_user(dst.as_mut_ptr().cast(), src, dst.len()) };
     if left == 0 {
         Ok(())
     } else {

@@ -666,6 +666,63 @@ pub fn with_current<R>(f: impl FnOnce(&mut HandleTable, &Arc<Account>) -> R) -> 
     Ok(f(&mut p.handles, &p.account))
 }
 
+/// The running process during one IPC system call, under one table lock:
+/// see [`with_ipc`].
+pub struct Current<'a> {
+    table: &'a mut Table,
+    slot: usize,
+}
+
+/// Wakes processes blocked in IPC while the table is locked for the
+/// running process (which, running, is never itself blocked).
+pub struct Waker<'a> {
+    others: [&'a mut [Option<Box<Process>>]; 2],
+}
+
+impl Current<'_> {
+    /// The running process's handle table and account, and a [`Waker`]
+    /// for every other process, borrowed at once.
+    pub fn parts(&mut self) -> (&mut HandleTable, &Arc<Account>, Waker<'_>) {
+        let hi = self.table.hi;
+        let (before, rest) = self.table.slots[..hi].split_at_mut(self.slot);
+        let (me, after) = rest.split_first_mut().expect("current slot in range");
+        let p = me.as_mut().expect("current slot in use");
+        (
+            &mut p.handles,
+            &p.account,
+            Waker {
+                others: [before, after],
+            },
+        )
+    }
+}
+
+impl Waker<'_> {
+    /// Wake `pid` if it sleeps in an IPC wait.
+    pub fn wake_ipc(&mut self, pid: Pid) {
+        for p in self.others.iter_mut().flat_map(|s| s.iter_mut()).flatten() {
+            if p.pid == pid {
+                if matches!(p.state, State::Blocked(Block::Ipc { .. })) {
+                    p.state = State::Runnable;
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Run `f` on the running process with the table locked once: the IPC
+/// calls look up, validate, move handles and wake receivers in one go.
+/// Like [`with_current`], `f` must not drop kernel objects.
+pub fn with_ipc<R>(f: impl FnOnce(&mut Current) -> R) -> Result<R, Error> {
+    let mut t = table();
+    let slot = t.current.ok_or(Error::InvalidArgument)?;
+    Ok(f(&mut Current {
+        table: &mut t,
+        slot,
+    }))
+}
+
 /// Wake `pid` if it sleeps in an IPC wait (endpoint wake hook).
 pub fn wake_ipc(pid: Pid) {
     let mut t = table();
@@ -678,16 +735,18 @@ pub fn wake_ipc(pid: Pid) {
 }
 
 /// Sleep until woken by an endpoint the caller registered with, or until
-/// the counter reaches `until`.
-pub fn block_ipc(until: Option<u64>) {
+/// the counter reaches `until`. Returns whether the caller has been killed
+/// (it then must not wait again: see [`interrupted`]).
+pub fn block_ipc(until: Option<u64>) -> bool {
     let mut t = table();
-    let Some(me) = t.current else { return };
+    let Some(me) = t.current else { return false };
     // A killed process does not go to sleep: it is on its way out.
     if t.proc(me).killed {
-        return;
+        return true;
     }
     t.proc(me).state = State::Blocked(Block::Ipc { until });
     schedule(t);
+    interrupted()
 }
 
 /// Kill every process (the kernel test harness, after the user suite).
