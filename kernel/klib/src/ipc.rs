@@ -67,6 +67,7 @@ impl Bytes {
     }
 
     /// The inline bytes, to be written (`None` when on the heap).
+    #[inline]
     pub fn inline_mut(&mut self) -> Option<&mut [u8]> {
         match &mut self.repr {
             BytesRepr::Inline(buf) => Some(&mut buf[..self.len as usize]),
@@ -80,6 +81,7 @@ impl Bytes {
         self.repr = BytesRepr::Heap(v);
     }
 
+    #[inline]
     pub fn as_slice(&self) -> &[u8] {
         match &self.repr {
             BytesRepr::Inline(buf) => &buf[..self.len as usize],
@@ -88,6 +90,7 @@ impl Bytes {
     }
 
     /// The message's length (what it is charged for).
+    #[inline]
     pub fn len(&self) -> usize {
         self.len as usize
     }
@@ -215,10 +218,12 @@ fn message_charge(bytes: usize) -> Amounts {
 }
 
 impl<H> Message<H> {
+    #[inline]
     pub fn data(&self) -> &[u8] {
         self.data.as_slice()
     }
 
+    #[inline]
     pub fn handle_count(&self) -> usize {
         self.handles.len()
     }

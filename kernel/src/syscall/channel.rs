@@ -224,13 +224,14 @@ fn recv_blocking(
     let mut held: Option<Arc<Endpoint>> = ep.cloned();
     loop {
         // The lookup (first time round) and the attempt under one lock.
-        let attempt = sched::with_ipc(|cur| {
+        let (attempt, me) = sched::with_ipc(|cur| {
+            let me = cur.pid();
             let (table, _, _) = cur.parts();
             let ep = match &held {
                 Some(ep) => ep,
                 None => held.insert(endpoint_in(table, own, Rights::READ)?),
             };
-            Ok::<_, Error>(try_recv(ep, table, buf, len, hbuf, hcap))
+            Ok::<_, Error>((try_recv(ep, table, buf, len, hbuf, hcap), me))
         })??;
         match attempt {
             Ok((n, h)) => return ok2(n as u64, h as u64),
@@ -248,7 +249,6 @@ fn recv_blocking(
                     return Err(Error::TimedOut.into());
                 }
                 let ep = held.as_ref().expect("looked up above");
-                let me = sched::current_pid();
                 ep.add_waiter(me);
                 let killed = sched::block_ipc(until);
                 ep.remove_waiter(me);

@@ -60,6 +60,10 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
 
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 
+/// Set when a process is marked killed; cleared once no live process is.
+/// Lets the return-to-user path skip the table lock when nobody is killed.
+static KILL_PENDING: AtomicBool = AtomicBool::new(false);
+
 fn table() -> MutexGuard<'static, Table> {
     TABLE.try_lock().expect("process table lock re-entered")
 }
@@ -132,6 +136,7 @@ impl Table {
             return;
         }
         p.killed = true;
+        KILL_PENDING.store(true, Ordering::Relaxed);
         if matches!(p.state, State::Blocked(_)) {
             p.state = State::Runnable;
         }
@@ -476,8 +481,21 @@ pub fn kill(pid: Pid) -> Result<(), Error> {
 /// Whether the running process has been killed: blocking calls return
 /// early (with any error) when this is set, so their stacks unwind.
 pub fn interrupted() -> bool {
+    if !KILL_PENDING.load(Ordering::Relaxed) {
+        return false;
+    }
     let mut t = table();
-    t.current.is_some_and(|i| t.proc(i).killed)
+    let me = t.current.is_some_and(|i| t.proc(i).killed);
+    if !me {
+        let any = t.slots[..t.hi]
+            .iter()
+            .flatten()
+            .any(|p| p.killed && !matches!(p.state, State::Zombie(_)));
+        if !any {
+            KILL_PENDING.store(false, Ordering::Relaxed);
+        }
+    }
+    me
 }
 
 /// On the way back to user mode: end the running process if it was killed.
@@ -680,6 +698,11 @@ pub struct Waker<'a> {
 }
 
 impl Current<'_> {
+    /// The running process's pid.
+    pub fn pid(&self) -> Pid {
+        self.table.slots[self.slot].as_ref().map_or(0, |p| p.pid)
+    }
+
     /// The running process's handle table and account, and a [`Waker`]
     /// for every other process, borrowed at once.
     pub fn parts(&mut self) -> (&mut HandleTable, &Arc<Account>, Waker<'_>) {
