@@ -530,14 +530,21 @@ mod tests {
         acct: &Arc<Account>,
         take: impl FnOnce() -> Vec<Obj>,
     ) -> Result<(), SendError> {
-        ep.send(data.len(), handles, acct, fill_with(&data), || take().into(), wake)
-            .map_err(|e| match e {
-                SendError::Fault(()) => panic!("fill cannot fail here"),
-                SendError::TooBig => SendError::TooBig,
-                SendError::QueueFull => SendError::QueueFull,
-                SendError::PeerClosed => SendError::PeerClosed,
-                SendError::Quota(q) => SendError::Quota(q),
-            })
+        ep.send(
+            data.len(),
+            handles,
+            acct,
+            fill_with(&data),
+            || take().into(),
+            wake,
+        )
+        .map_err(|e| match e {
+            SendError::Fault(()) => panic!("fill cannot fail here"),
+            SendError::TooBig => SendError::TooBig,
+            SendError::QueueFull => SendError::QueueFull,
+            SendError::PeerClosed => SendError::PeerClosed,
+            SendError::Quota(q) => SendError::Quota(q),
+        })
     }
 
     /// A `fill` for `send` that writes `data`.
@@ -569,8 +576,7 @@ mod tests {
     fn round_trip_in_order_with_handles() {
         let acct = big();
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
-        send(&a, b"one".to_vec(), 1, &acct, || vec![Obj::Token(7)])
-            .unwrap();
+        send(&a, b"one".to_vec(), 1, &acct, || vec![Obj::Token(7)]).unwrap();
         send(&a, b"two".to_vec(), 0, &acct, Vec::new).unwrap();
         assert_eq!(acct.used(Messages), 2);
         assert_eq!(acct.used(MessageBytes), 6);
@@ -731,7 +737,14 @@ mod tests {
     fn data_is_inline_up_to_the_bound_and_kept_exactly() {
         let acct = big();
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
-        for len in [0, 1, INLINE_BYTES - 1, INLINE_BYTES, INLINE_BYTES + 1, MAX_MSG_BYTES] {
+        for len in [
+            0,
+            1,
+            INLINE_BYTES - 1,
+            INLINE_BYTES,
+            INLINE_BYTES + 1,
+            MAX_MSG_BYTES,
+        ] {
             let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
             send(&a, data.clone(), 0, &acct, Vec::new).unwrap();
             assert_eq!(acct.used(MessageBytes), len);
@@ -799,17 +812,23 @@ mod tests {
         b.add_waiter(3);
         b.add_waiter(2);
         let mut got = Vec::new();
-        a.send(1, 0, &acct, fill_with(b"x"), Handles::new, |id| got.push(id))
-            .unwrap();
+        a.send(1, 0, &acct, fill_with(b"x"), Handles::new, |id| {
+            got.push(id)
+        })
+        .unwrap();
         assert_eq!(got, vec![2, 3]);
         got.clear();
-        a.send(1, 0, &acct, fill_with(b"y"), Handles::new, |id| got.push(id))
-            .unwrap();
+        a.send(1, 0, &acct, fill_with(b"y"), Handles::new, |id| {
+            got.push(id)
+        })
+        .unwrap();
         assert!(got.is_empty(), "woken waiters are removed");
         b.add_waiter(4);
         b.remove_waiter(4);
-        a.send(1, 0, &acct, fill_with(b"z"), Handles::new, |id| got.push(id))
-            .unwrap();
+        a.send(1, 0, &acct, fill_with(b"z"), Handles::new, |id| {
+            got.push(id)
+        })
+        .unwrap();
         assert!(got.is_empty());
         assert!(woken().is_empty(), "send wakes through its argument only");
     }
