@@ -93,7 +93,9 @@ pub const ROOT_MESSAGE_BYTES: usize = 4 << 20;
 /// (with their allocator overhead) plus the message bytes.
 pub const fn worst_case_heap() -> usize {
     const ENDPOINT_BYTES: usize = 256;
-    const MESSAGE_BYTES: usize = 64 + 16 * klib::ipc::MAX_MSG_HANDLES + 32;
+    const MESSAGE_BYTES: usize = core::mem::size_of::<klib::ipc::Message<InFlight>>()
+        + core::mem::size_of::<InFlight>() * klib::ipc::MAX_MSG_HANDLES
+        + 32;
     ROOT_ENDPOINTS * ENDPOINT_BYTES + ROOT_MESSAGES * MESSAGE_BYTES + ROOT_MESSAGE_BYTES
 }
 

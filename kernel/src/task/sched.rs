@@ -60,6 +60,10 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
 
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 
+/// Set when a process is marked killed; cleared once no live process is.
+/// Lets the return-to-user path skip the table lock when nobody is killed.
+static KILL_PENDING: AtomicBool = AtomicBool::new(false);
+
 fn table() -> MutexGuard<'static, Table> {
     TABLE.try_lock().expect("process table lock re-entered")
 }
@@ -140,6 +144,7 @@ impl Table {
             return;
         }
         p.killed = true;
+        KILL_PENDING.store(true, Ordering::Relaxed);
         if matches!(p.state, State::Blocked(_)) {
             p.state = State::Runnable;
         }
@@ -513,8 +518,21 @@ pub fn open_process(pid: Pid) -> Result<Arc<ProcessRef>, Error> {
 /// Whether the running process has been killed: blocking calls return
 /// early (with any error) when this is set, so their stacks unwind.
 pub fn interrupted() -> bool {
+    if !KILL_PENDING.load(Ordering::Relaxed) {
+        return false;
+    }
     let mut t = table();
-    t.current.is_some_and(|i| t.proc(i).killed)
+    let me = t.current.is_some_and(|i| t.proc(i).killed);
+    if !me {
+        let any = t.slots[..t.hi]
+            .iter()
+            .flatten()
+            .any(|p| p.killed && !matches!(p.state, State::Zombie(_)));
+        if !any {
+            KILL_PENDING.store(false, Ordering::Relaxed);
+        }
+    }
+    me
 }
 
 /// On the way back to user mode: end the running process if it was killed.
@@ -702,6 +720,68 @@ pub fn with_current<R>(f: impl FnOnce(&mut HandleTable, &Arc<Account>) -> R) -> 
     Ok(f(&mut p.handles, &p.account))
 }
 
+/// The running process during one IPC system call, under one table lock:
+/// see [`with_ipc`].
+pub struct Current<'a> {
+    table: &'a mut Table,
+    slot: usize,
+}
+
+/// Wakes processes blocked in IPC while the table is locked for the
+/// running process (which, running, is never itself blocked).
+pub struct Waker<'a> {
+    others: [&'a mut [Option<Box<Process>>]; 2],
+}
+
+impl Current<'_> {
+    /// The running process's pid.
+    pub fn pid(&self) -> Pid {
+        self.table.slots[self.slot].as_ref().map_or(0, |p| p.pid)
+    }
+
+    /// The running process's handle table and account, and a [`Waker`]
+    /// for every other process, borrowed at once.
+    pub fn parts(&mut self) -> (&mut HandleTable, &Arc<Account>, Waker<'_>) {
+        let hi = self.table.hi;
+        let (before, rest) = self.table.slots[..hi].split_at_mut(self.slot);
+        let (me, after) = rest.split_first_mut().expect("current slot in range");
+        let p = me.as_mut().expect("current slot in use");
+        (
+            &mut p.handles,
+            &p.account,
+            Waker {
+                others: [before, after],
+            },
+        )
+    }
+}
+
+impl Waker<'_> {
+    /// Wake `pid` if it sleeps in an IPC wait.
+    pub fn wake_ipc(&mut self, pid: Pid) {
+        for p in self.others.iter_mut().flat_map(|s| s.iter_mut()).flatten() {
+            if p.pid == pid {
+                if matches!(p.state, State::Blocked(Block::Ipc { .. })) {
+                    p.state = State::Runnable;
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Run `f` on the running process with the table locked once: the IPC
+/// calls look up, validate, move handles and wake receivers in one go.
+/// Like [`with_current`], `f` must not drop kernel objects.
+pub fn with_ipc<R>(f: impl FnOnce(&mut Current) -> R) -> Result<R, Error> {
+    let mut t = table();
+    let slot = t.current.ok_or(Error::InvalidArgument)?;
+    Ok(f(&mut Current {
+        table: &mut t,
+        slot,
+    }))
+}
+
 /// Wake `pid` if it sleeps in an IPC wait (endpoint wake hook).
 pub fn wake_ipc(pid: Pid) {
     let mut t = table();
@@ -714,16 +794,18 @@ pub fn wake_ipc(pid: Pid) {
 }
 
 /// Sleep until woken by an endpoint the caller registered with, or until
-/// the counter reaches `until`.
-pub fn block_ipc(until: Option<u64>) {
+/// the counter reaches `until`. Returns whether the caller has been killed
+/// (it then must not wait again: see [`interrupted`]).
+pub fn block_ipc(until: Option<u64>) -> bool {
     let mut t = table();
-    let Some(me) = t.current else { return };
+    let Some(me) = t.current else { return false };
     // A killed process does not go to sleep: it is on its way out.
     if t.proc(me).killed {
-        return;
+        return true;
     }
     t.proc(me).state = State::Blocked(Block::Ipc { until });
     schedule(t);
+    interrupted()
 }
 
 /// Kill every process (the kernel test harness, after the user suite).

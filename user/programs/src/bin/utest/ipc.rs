@@ -182,6 +182,44 @@ pub fn oversized_messages_lose_nothing() -> TestResult {
     })
 }
 
+/// Buffers that start mapped and run off the top of the stack: the copy
+/// faults part-way (inline-sized and larger messages, both directions).
+/// A faulting send queues nothing and keeps the handles; a faulting
+/// receive keeps the message queued.
+pub fn faulting_copies_lose_nothing() -> TestResult {
+    use rt::abi::layout::STACK_TOP;
+    leak_checked(|| {
+        let (a, b) = sys::channel_create()?;
+        let (x, y) = sys::channel_create()?;
+        let bad = (STACK_TOP - 16) as u64;
+        let hs = [x];
+        for len in [40u64, 200, MAX_MSG_BYTES as u64] {
+            let r = rt::syscall::call(
+                rt::abi::sys::CHANNEL_SEND,
+                [a as u64, bad, len, hs.as_ptr() as u64, 1, 0],
+            );
+            check_eq!(r.err(), Some(Error::BadAddress));
+            check_eq!(
+                sys::handle_info(x).map(|i| i.0),
+                Ok(rt::abi::ipc::object_type::CHANNEL_ENDPOINT)
+            );
+            check_eq!(recv(b).err(), Some(RecvError::Other(Error::WouldBlock)));
+        }
+        for len in [40usize, 200] {
+            let msg = alloc::vec![7u8; len];
+            sys::channel_send(a, &msg, &[])?;
+            let r = rt::syscall::call(
+                rt::abi::sys::CHANNEL_RECV,
+                [b as u64, bad, len as u64, 0, 0, 0],
+            );
+            check_eq!(r.err(), Some(Error::BadAddress));
+            check_eq!(recv(b).map(|m| m.0), Ok(msg));
+        }
+        close_all(&[a, b, x, y]);
+        Ok(())
+    })
+}
+
 pub fn buffer_too_small_keeps_the_message() -> TestResult {
     leak_checked(|| {
         let (a, b) = sys::channel_create()?;

@@ -164,6 +164,10 @@ const TESTS: &[Test] = &[
         "buffer_too_small_keeps_the_message",
         ipc::buffer_too_small_keeps_the_message,
     ),
+    (
+        "faulting_copies_lose_nothing",
+        ipc::faulting_copies_lose_nothing,
+    ),
     ("queue_full_then_drained", ipc::queue_full_then_drained),
     (
         "endpoint_quota_is_32_and_per_process",
