@@ -314,6 +314,14 @@ impl FileSystem for Fat {
         Ok(())
     }
 
+    /// Close the files kept open between reads (and free their list).
+    fn drop_caches(&mut self) -> Result<(), Error> {
+        for (_, file) in core::mem::take(&mut self.open) {
+            self.vm.close_file(file).map_err(io)?;
+        }
+        Ok(())
+    }
+
     fn statfs(&mut self) -> FsStat {
         let used: u64 = self
             .entries
