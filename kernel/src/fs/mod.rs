@@ -3,8 +3,9 @@
 //! open files, which are kernel objects reached through handles.
 //!
 //! Everything runs under one lock: the kernel is non-preemptive and block
-//! I/O waits for its completion interrupt with IRQs masked, so an
-//! operation runs to completion before any other process enters.
+//! I/O waits for its completion interrupt in `wfi` without switching
+//! processes, so an operation runs to completion before any other process
+//! enters.
 
 pub mod ext2fs;
 pub mod fat;
@@ -32,6 +33,32 @@ pub trait FileSystem: Send {
     fn lookup(&mut self, dir: u64, name: &str) -> Result<u64, Error>;
     fn stat(&mut self, ino: u64) -> Result<Stat, Error>;
     fn read(&mut self, ino: u64, offset: u64, buf: &mut [u8]) -> Result<usize, Error>;
+    /// Read up to `len` bytes at `offset`, handing them to `sink` piece by
+    /// piece (it returns `false` to stop); the bytes handed over. File
+    /// systems that can do it without a copy override this default, which
+    /// reads through a buffer.
+    fn read_with(
+        &mut self,
+        ino: u64,
+        offset: u64,
+        len: usize,
+        sink: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<usize, Error> {
+        let mut buf = alloc::vec![0u8; len.min(64 * 1024)];
+        let mut done = 0;
+        while done < len {
+            let want = (len - done).min(buf.len());
+            let n = self.read(ino, offset + done as u64, &mut buf[..want])?;
+            if n == 0 {
+                break;
+            }
+            if !sink(&buf[..n]) {
+                break;
+            }
+            done += n;
+        }
+        Ok(done)
+    }
     fn write(&mut self, ino: u64, offset: u64, data: &[u8]) -> Result<usize, Error>;
     fn truncate(&mut self, ino: u64, size: u64) -> Result<(), Error>;
     fn create(&mut self, dir: u64, name: &str, mode: u32) -> Result<u64, Error>;
@@ -211,6 +238,17 @@ pub fn read(node: Node, offset: u64, buf: &mut [u8]) -> Result<usize, Error> {
     with_mounts(|m| m[node.0].fs.read(node.1, offset, buf))
 }
 
+/// Read up to `len` bytes of `node` at `offset` into `sink` (see
+/// [`FileSystem::read_with`]).
+pub fn read_with(
+    node: Node,
+    offset: u64,
+    len: usize,
+    sink: &mut dyn FnMut(&[u8]) -> bool,
+) -> Result<usize, Error> {
+    with_mounts(|m| m[node.0].fs.read_with(node.1, offset, len, sink))
+}
+
 pub fn write(node: Node, offset: u64, data: &[u8]) -> Result<usize, Error> {
     with_mounts(|m| m[node.0].fs.write(node.1, offset, data))
 }
@@ -347,14 +385,15 @@ pub fn read_all(path: &str, max: usize) -> Result<Vec<u8>, Error> {
     let mut data = alloc::vec::Vec::new();
     data.try_reserve_exact(size)
         .map_err(|_| Error::OutOfMemory)?;
-    data.resize(size, 0);
-    let mut done = 0;
-    while done < size {
-        let n = read(node, done as u64, &mut data[done..])?;
+    // Appended straight from the file system's buffers: no zero-fill.
+    while data.len() < size {
+        let n = read_with(node, data.len() as u64, size - data.len(), &mut |chunk| {
+            data.extend_from_slice(chunk);
+            true
+        })?;
         if n == 0 {
             return Err(Error::IoError);
         }
-        done += n;
     }
     Ok(data)
 }

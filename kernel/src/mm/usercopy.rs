@@ -38,6 +38,23 @@ pub fn copy_from_user(dst: &mut [u8], src: usize) -> Result<(), Error> {
     }
 }
 
+/// `len` bytes from user memory at `src`, in a new buffer (not zeroed
+/// first). Fails with `OutOfMemory` rather than panicking on a huge `len`.
+pub fn copy_from_user_vec(src: usize, len: usize) -> Result<alloc::vec::Vec<u8>, Error> {
+    check(src, len)?;
+    let mut v = alloc::vec::Vec::new();
+    v.try_reserve_exact(len).map_err(|_| Error::OutOfMemory)?;
+    // SAFETY: the vector has room for `len` bytes; the user side is
+    // accessed unprivileged with fault fixups.
+    let left = unsafe { __copy_from_user(v.as_mut_ptr(), src, len) };
+    if left != 0 {
+        return Err(Error::BadAddress);
+    }
+    // SAFETY: all `len` bytes were written just above.
+    unsafe { v.set_len(len) };
+    Ok(v)
+}
+
 /// Write `src` to user memory at `dst`.
 pub fn copy_to_user(dst: usize, src: &[u8]) -> Result<(), Error> {
     check(dst, src.len())?;
