@@ -11,9 +11,7 @@
 //! driver's lock); it never busy-polls, and a pending timer interrupt can
 //! no longer turn the wait into a spin.
 
-use bsp_api::{
-    phys_to_virt, virt_to_phys, BlockDevice, BlockError, Irq, Ticket, SECTOR_SIZE,
-};
+use bsp_api::{phys_to_virt, virt_to_phys, BlockDevice, BlockError, Irq, Ticket, SECTOR_SIZE};
 use core::ptr::NonNull;
 use spin::Mutex;
 use virtio_drivers::device::blk::{BlkReq, BlkResp, RespStatus, VirtIOBlk};
@@ -253,7 +251,14 @@ fn wait_for_interrupt() {
     aarch64_cpu::asm::wfi();
     // SAFETY: a short IRQ window: the handlers (timer, console, this
     // driver's lock-free acknowledge) never take the driver's lock.
-    unsafe { core::arch::asm!("msr daifclr, #2", "isb", "msr daifset, #2", options(nomem, nostack)) };
+    unsafe {
+        core::arch::asm!(
+            "msr daifclr, #2",
+            "isb",
+            "msr daifset, #2",
+            options(nomem, nostack)
+        )
+    };
 }
 
 impl VirtioBlk {
@@ -493,8 +498,7 @@ impl BlockDevice for VirtioBlk {
         // a waiting request holds): the waiter collects the completions.
         // SAFETY: the device's MMIO window, mapped for the kernel's life.
         unsafe {
-            let status =
-                core::ptr::read_volatile((self.base + REG_INTERRUPT_STATUS) as *const u32);
+            let status = core::ptr::read_volatile((self.base + REG_INTERRUPT_STATUS) as *const u32);
             if status != 0 {
                 core::ptr::write_volatile((self.base + REG_INTERRUPT_ACK) as *mut u32, status);
             }

@@ -96,7 +96,12 @@ impl<D: BlockDevice> Fs<D> {
         sequential: bool,
         sink: &mut dyn FnMut(&[u8]) -> bool,
     ) -> Result<usize> {
-        static ZEROS: [u8; 4096] = [0; 4096];
+        /// What holes read as: aligned, so that copying it out takes
+        /// `memcpy`'s word-at-a-time path.
+        #[repr(align(64))]
+        struct Zeros([u8; 4096]);
+        static ZEROS: Zeros = Zeros([0; 4096]);
+        let zeros = &ZEROS.0;
         let bs = u64::from(self.sb.block_size);
         let file_blocks = inode.size().div_ceil(bs);
         let want_end = (offset + len as u64).div_ceil(bs);
@@ -109,8 +114,8 @@ impl<D: BlockDevice> Fs<D> {
             let Some(p) = self.bmap(inode, lblk)? else {
                 let mut left = chunk;
                 while left > 0 {
-                    let k = left.min(ZEROS.len());
-                    if !sink(&ZEROS[..k]) {
+                    let k = left.min(zeros.len());
+                    if !sink(&zeros[..k]) {
                         return Ok(done + chunk - left);
                     }
                     left -= k;

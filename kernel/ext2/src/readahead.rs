@@ -57,7 +57,10 @@ impl Segment {
     }
 
     fn overlaps(&self, first: u32, count: u32) -> bool {
-        let (a0, a1) = (u64::from(self.first), u64::from(self.first) + u64::from(self.count));
+        let (a0, a1) = (
+            u64::from(self.first),
+            u64::from(self.first) + u64::from(self.count),
+        );
         let (b0, b1) = (u64::from(first), u64::from(first) + u64::from(count));
         a0 < b1 && b0 < a1
     }
@@ -274,7 +277,11 @@ mod tests {
     }
 
     impl BlockDevice for Deferred {
-        fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> core::result::Result<(), DeviceError> {
+        fn read_at(
+            &mut self,
+            offset: u64,
+            buf: &mut [u8],
+        ) -> core::result::Result<(), DeviceError> {
             self.reads += 1;
             self.mem.read_at(offset, buf)
         }

@@ -401,7 +401,11 @@ impl FileData {
         }
         // SAFETY: room checked above; the source is a different object.
         unsafe {
-            core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.as_ptr().add(self.len), bytes.len())
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.ptr.as_ptr().add(self.len),
+                bytes.len(),
+            )
         };
         self.len += bytes.len();
         true

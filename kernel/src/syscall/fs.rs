@@ -110,16 +110,14 @@ pub fn io_read(h: u64, buf: u64, len: u64) -> Ret {
             // Copied straight from the file system's buffers to the user.
             let mut at = buf as usize;
             let mut fault = None;
-            let n = f.read_with(len, &mut |chunk| {
-                match usercopy::copy_to_user(at, chunk) {
-                    Ok(()) => {
-                        at += chunk.len();
-                        true
-                    }
-                    Err(e) => {
-                        fault = Some(e);
-                        false
-                    }
+            let n = f.read_with(len, &mut |chunk| match usercopy::copy_to_user(at, chunk) {
+                Ok(()) => {
+                    at += chunk.len();
+                    true
+                }
+                Err(e) => {
+                    fault = Some(e);
+                    false
                 }
             })?;
             if let Some(e) = fault {
