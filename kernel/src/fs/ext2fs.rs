@@ -8,6 +8,9 @@ use alloc::vec::Vec;
 use bsp_api::{BlockDevice, BlockError, Ticket, SECTOR_SIZE};
 use ext2::{DeviceError, FileKind, Fs, Pending};
 
+/// Transfers in flight a [`Disk`] keeps room for.
+const FLIGHT_ROOM: usize = 8;
+
 /// A disk region as the ext2 crate's block device.
 pub struct Disk {
     disk: &'static dyn BlockDevice,
@@ -25,7 +28,9 @@ impl Disk {
             disk,
             first_sector,
             sectors,
-            flight: Vec::new(),
+            // Room for more than ext2 ever has in flight, so the heap in
+            // use does not creep up with the first transfers.
+            flight: Vec::with_capacity(FLIGHT_ROOM),
             next_id: 0,
         }
     }
@@ -115,6 +120,9 @@ impl ext2::BlockDevice for Disk {
             return (Vec::new(), Err(DeviceError::Failed));
         };
         let (_, ticket, buf) = self.flight.swap_remove(k);
+        if self.flight.is_empty() && self.flight.capacity() > FLIGHT_ROOM {
+            self.flight.shrink_to(FLIGHT_ROOM);
+        }
         let r = self.disk.finish(ticket).map_err(device_error);
         (buf, r)
     }
