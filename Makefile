@@ -1,7 +1,8 @@
 # Entry points (design.md section 8). Thin: cargo and bootimg do the work.
 #
 #   make qemu [BOARD=virt|rpi3|rpi4]   set up if needed, build, boot to the console
-#   make test                          host tests, then the kernel suites under QEMU
+#   make test                          host tests, the kernel suites and shell
+#                                      scripts under QEMU, SD image checks
 #   make build BOARD=...               kernel for that board
 #   make clippy | fmt | doc | setup
 
@@ -65,6 +66,25 @@ target/virt/disk.img: FORCE rootfs
 	    rm -f $@ && mke2fs -q -t ext2 -L root -d $(ROOTFS) $@ $(DISK_SIZE) && echo "made a fresh $@"; \
 	else scripts/update-bin.sh $@ $(ROOTFS)/bin; fi
 
+# The SD image `make qemu BOARD=rpi3|rpi4` boots: kept between runs (files
+# you make survive) while the kernel, the root tree and bootimg are what it
+# was made from (scripts/sd-inputs.sh, recorded in <image>.inputs; `make
+# sdimage` records them too); made anew, with placeholder firmware, when
+# they changed, when it is missing, or with FRESH=1.
+target/rpi3-sd.img target/rpi4-sd.img: target/%-sd.img: FORCE rootfs target/%/fake-firmware
+	@set -e; b=$*; \
+	inputs=$$(scripts/sd-inputs.sh target/$$b/kernel8.img $(ROOTFS) $(BOOTIMG)); \
+	if [ -z "$(FRESH)" ] && [ -f $@ ] && [ "$$(cat $@.inputs 2>/dev/null)" = "$$inputs" ]; then \
+	    echo "using $@ (kernel and root tree unchanged since it was made)"; \
+	else \
+	    if [ -f $@ ]; then why="$(if $(FRESH),FRESH=1,the kernel or the root tree changed)"; \
+	        echo "making $@ anew ($$why): files written in earlier runs are gone"; fi; \
+	    rm -f $@.inputs; \
+	    $(BOOTIMG) sdimage --board $$b --kernel target/$$b/kernel8.img --firmware target/$$b/fake-firmware \
+	        --root $(ROOTFS) --out $@ >/dev/null; \
+	    echo "$$inputs" > $@.inputs; \
+	fi
+
 # A Pi SD image for tests and `make qemu BOARD=rpi*` without real firmware
 # (QEMU loads the kernel itself): placeholder firmware files.
 target/%/fake-firmware:
@@ -92,9 +112,7 @@ ifeq ($(BOARD),virt)
 	$(MAKE) --no-print-directory target/virt/disk.img
 	$(BOOTIMG) qemu --board virt --kernel $(call kernel_file,virt,) --disk target/virt/disk.img $(if $(DISK2),--disk $(DISK2))
 else
-	$(MAKE) --no-print-directory target/$(BOARD)/fake-firmware rootfs
-	@[ -f target/$(BOARD)-sd.img ] || $(BOOTIMG) sdimage --board $(BOARD) --kernel target/$(BOARD)/kernel8.img \
-	    --firmware target/$(BOARD)/fake-firmware --root $(ROOTFS) --out target/$(BOARD)-sd.img
+	$(MAKE) --no-print-directory target/$(BOARD)-sd.img
 	$(BOOTIMG) qemu --board $(BOARD) --kernel $(call kernel_file,$(BOARD),) --disk target/$(BOARD)-sd.img
 endif
 
@@ -102,7 +120,7 @@ gdb: build
 	@echo "QEMU waits for gdb on :1234: gdb-multiarch $(KOUT)/kernel-$(BOARD) -ex 'target remote :1234'"
 	$(BOOTIMG) qemu --board $(BOARD) --kernel $(call kernel_file,$(BOARD),) -- -s -S
 
-test: test-host test-qemu test-shell bench-check
+test: test-host test-qemu test-shell test-sdimage bench-check
 
 # The host-buildable crates are the workspace's default members.
 test-host:

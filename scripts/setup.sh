@@ -70,4 +70,16 @@ fi
 (cd "$(dirname "$0")/.." && rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install)
 (cd "$(dirname "$0")/.." && rustup target add aarch64-unknown-none aarch64-unknown-none-softfloat >/dev/null)
 
+# The Raspberry Pi firmware (Debian's raspi-firmware, non-free-firmware)
+# for `make sdimage` and its check in `make test`, into a cache under
+# target/ (scripts/fetch-firmware.sh: a private apt configuration, no root,
+# no change to the system's apt sources). Not fatal: without it
+# `make test-sdimage` is skipped with a message, and FIRMWARE_DIR= gives
+# the files by hand.
+if fwdir=$(cd "$(dirname "$0")/.." && scripts/fetch-firmware.sh --no-dtbs target/firmware-cache); then
+    log "Raspberry Pi firmware: $fwdir"
+else
+    log "warning: no Raspberry Pi firmware (see above); make test will skip the SD image check"
+fi
+
 log "ok: $(qemu-system-aarch64 --version | head -n1)"

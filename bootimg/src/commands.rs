@@ -327,7 +327,8 @@ fn shell_test(opts: &ShellTestOptions) -> u8 {
 }
 
 /// What `host` steps find in their environment about the run:
-/// `SHELLTEST_KERNEL`, and `SHELLTEST_DISK` (the root disk) and
+/// `SHELLTEST_BOARD` (`virt`, `rpi3`, `rpi4`), `SHELLTEST_KERNEL`, and
+/// `SHELLTEST_DISK` (the root disk) and
 /// `SHELLTEST_DISK<n>` for each disk (n from 1), as absolute paths.
 fn shell_test_env(boot: &BootOptions) -> Vec<(String, String)> {
     let absolute = |path: &Path| {
@@ -336,7 +337,10 @@ fn shell_test_env(boot: &BootOptions) -> Vec<(String, String)> {
             .to_string_lossy()
             .into_owned()
     };
-    let mut env = vec![("SHELLTEST_KERNEL".to_string(), absolute(&boot.kernel))];
+    let mut env = vec![
+        ("SHELLTEST_BOARD".to_string(), boot.board.name().to_string()),
+        ("SHELLTEST_KERNEL".to_string(), absolute(&boot.kernel)),
+    ];
     for (i, disk) in boot.disks.iter().enumerate() {
         if i == 0 {
             env.push(("SHELLTEST_DISK".to_string(), absolute(disk)));

@@ -151,7 +151,7 @@ send echo hi there
 expect hi there
 prompt
 host WORDS=printf 'two  words\n\n'
-host test "$WORDS" = "two  words" && test -n "$SHELLTEST_DISK" && test "$SHELLTEST_FROM_MAKE" = "outer value"
+host test "$WORDS" = "two  words" && test -n "$SHELLTEST_DISK" && test "$SHELLTEST_BOARD" = virt && test "$SHELLTEST_FROM_MAKE" = "outer value"
 send echo [${WORDS}]
 expect-re ^\[${WORDS}\]$
 prompt

@@ -71,19 +71,43 @@ struct RxRing {
 }
 
 impl RxRing {
-    /// Remove the first unread `byte`, if any, keeping the others in order.
-    fn take(&mut self, byte: u8) -> bool {
+    fn at(&self, k: usize) -> u8 {
+        self.buf[(self.head + k) % self.buf.len()]
+    }
+
+    /// Remove the `k`th unread byte, keeping the others in order.
+    fn remove(&mut self, k: usize) -> u8 {
         let cap = self.buf.len();
-        let Some(k) = (0..self.len).find(|&k| self.buf[(self.head + k) % cap] == byte) else {
-            return false;
-        };
+        let b = self.at(k);
         for j in k..self.len - 1 {
             self.buf[(self.head + j) % cap] = self.buf[(self.head + j + 1) % cap];
         }
         self.len -= 1;
-        true
+        b
+    }
+
+    /// Remove the first unread `byte`, if any, keeping the others in order.
+    fn take(&mut self, byte: u8) -> bool {
+        match (0..self.len).find(|&k| self.at(k) == byte) {
+            Some(k) => {
+                self.remove(k);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The first unread byte, skipping Ctrl-Cs unless `ctrl_c` (a skipped
+    /// Ctrl-C stays, in place, for the next foreground or a reader that
+    /// takes it).
+    fn pop(&mut self, ctrl_c: bool) -> Option<u8> {
+        let k = (0..self.len).find(|&k| ctrl_c || self.at(k) != CTRL_C)?;
+        Some(self.remove(k))
     }
 }
+
+/// The byte Ctrl-C sends.
+const CTRL_C: u8 = 0x03;
 
 static RX: Mutex<RxRing> = Mutex::new(RxRing {
     buf: [0; 256],
@@ -101,10 +125,15 @@ static FOREGROUND: AtomicU32 = AtomicU32::new(0);
 pub fn set_foreground(pid: u32) {
     let _irq = crate::arch::cpu::IrqGuard::new();
     let mut rx = RX.lock();
-    if pid != 0 && rx.take(0x03) {
+    if pid != 0 && rx.take(CTRL_C) {
+        let more_input = rx.len > 0;
         drop(rx);
         crate::task::sched::kill_by_kernel(pid);
         FOREGROUND.store(0, Ordering::Relaxed);
+        if more_input {
+            // A reader may have been waiting behind that Ctrl-C.
+            crate::task::sched::on_console_input();
+        }
         return;
     }
     FOREGROUND.store(pid, Ordering::Relaxed);
@@ -115,9 +144,13 @@ pub fn on_rx_interrupt() {
     let mut rx = RX.lock();
     crate::board().console().drain_rx(&mut |b| {
         let fg = FOREGROUND.load(Ordering::Relaxed);
-        if b == 0x03 && fg != 0 {
+        if b == CTRL_C && fg != 0 {
             crate::task::sched::kill_by_kernel(fg);
             FOREGROUND.store(0, Ordering::Relaxed);
+            return;
+        }
+        // One pending Ctrl-C is enough: more would only fill the ring.
+        if b == CTRL_C && (0..rx.len).any(|k| rx.at(k) == CTRL_C) {
             return;
         }
         if rx.len == rx.buf.len() {
@@ -130,10 +163,20 @@ pub fn on_rx_interrupt() {
     });
 }
 
-/// The next received byte, if any.
+/// The next received byte, if any (the kernel's own readers).
 pub fn read_byte() -> Option<u8> {
     let _irq = crate::arch::cpu::IrqGuard::new();
     pop()
+}
+
+/// The next received byte for a process: a Ctrl-C typed while no process
+/// was the foreground only if `take_ctrl_c` (the interactive shell's
+/// editor asks for it). Anyone else reads past it, so a program started
+/// by the shell cannot swallow a Ctrl-C meant for the program the shell
+/// is about to make the foreground ([`set_foreground`] applies it).
+pub fn read_input(take_ctrl_c: bool) -> Option<u8> {
+    let _irq = crate::arch::cpu::IrqGuard::new();
+    RX.lock().pop(take_ctrl_c)
 }
 
 /// Wait (sleeping, not spinning) for the next received byte.
@@ -152,14 +195,7 @@ pub fn wait_byte() -> u8 {
 }
 
 fn pop() -> Option<u8> {
-    let mut rx = RX.lock();
-    if rx.len == 0 {
-        return None;
-    }
-    let b = rx.buf[rx.head];
-    rx.head = (rx.head + 1) % rx.buf.len();
-    rx.len -= 1;
-    Some(b)
+    RX.lock().pop(true)
 }
 
 /// Start taking input: unmask the UART's receive interrupt.

@@ -8,7 +8,15 @@ pub mod rights {
     pub const TRANSFER: u32 = 4;
     /// May be duplicated with `handle_dup`.
     pub const DUPLICATE: u32 = 8;
-    pub const ALL: u32 = 15;
+    /// On a process handle: may end the process (`kill`) or make it the
+    /// console's Ctrl-C target (`console_foreground`).
+    pub const KILL: u32 = 16;
+    /// Every right. A right that does not apply to an object's type (e.g.
+    /// `KILL` on a channel endpoint) has no effect.
+    pub const ALL: u32 = 31;
+    /// What `spawn` gives the parent on its child: wait (`READ`), kill,
+    /// pass on, duplicate.
+    pub const PROCESS: u32 = READ | KILL | TRANSFER | DUPLICATE;
 }
 
 /// A set of [`rights`].
@@ -19,6 +27,8 @@ pub mod object_type {
     pub const CHANNEL_ENDPOINT: u64 = 1;
     /// An open file or directory.
     pub const FILE: u64 = 2;
+    /// A process (from `spawn` or `process_open`).
+    pub const PROCESS: u64 = 3;
 }
 
 /// Largest message: bytes and handles (more is `InvalidArgument`).

@@ -2,11 +2,12 @@
 
 /// `exit(code: i32) -> !`
 pub const EXIT: u64 = 0;
-/// `spawn(req: *const SpawnRequest) -> pid`
+/// `spawn(req: *const SpawnRequest) -> (process handle, pid)`
 pub const SPAWN: u64 = 1;
-/// `wait(pid, flags) -> (kind, value, detail)`: see [`crate::ExitStatus`].
+/// `wait(process handle, flags) -> (kind, value, detail)`: see
+/// [`crate::ExitStatus`]; needs `READ`.
 pub const WAIT: u64 = 2;
-/// `kill(pid)`
+/// `kill(process handle)`: needs `KILL`.
 pub const KILL: u64 = 3;
 /// `yield()`
 pub const YIELD: u64 = 4;
@@ -24,8 +25,10 @@ pub const MEM_UNMAP: u64 = 9;
 pub const PROCESS_INFO: u64 = 10;
 /// `sys_info(out: *mut SysInfo, out_len)`
 pub const SYS_INFO: u64 = 11;
-/// `console_read(ptr, len) -> n`: at least one byte of console input,
-/// sleeping until some arrives
+/// `console_read(ptr, len, flags) -> n`: at least one byte of console
+/// input, sleeping until some arrives. Ctrl-C (0x03) typed while no
+/// process is the console's foreground is handed out only with
+/// [`CONSOLE_READ_CTRL_C`]; other readers get the bytes around it.
 pub const CONSOLE_READ: u64 = 12;
 /// `handle_close(h)`
 pub const HANDLE_CLOSE: u64 = 13;
@@ -90,8 +93,13 @@ pub const MOUNTS: u64 = 40;
 pub const PROCESS_LIST: u64 = 41;
 /// `power(action)`: 0 = power off, 1 = reboot (after syncing)
 pub const POWER: u64 = 42;
-/// `console_foreground(pid)`: Ctrl-C on the console kills `pid` (0 = none)
+/// `console_foreground(process handle)`: Ctrl-C on the console kills that
+/// process (0 = none); needs `KILL`.
 pub const CONSOLE_FOREGROUND: u64 = 43;
+/// `process_open(pid) -> process handle`: a handle to a descendant of the
+/// caller, or (pid 0) to the caller itself (rights
+/// [`crate::ipc::rights::PROCESS`]).
+pub const PROCESS_OPEN: u64 = 44;
 
 /// `power` actions.
 pub const POWER_OFF: u64 = 0;
@@ -104,7 +112,11 @@ pub const NO_TIMEOUT: u64 = u64::MAX;
 /// user test suite hands its counts to the kernel's summary line.
 pub const KTEST_REPORT: u64 = 0xf000;
 
-/// `wait` flag: return `WouldBlock` instead of sleeping if the child runs.
+/// `console_read` flag: take a pending Ctrl-C (0x03) as data (the
+/// interactive shell's line editor does).
+pub const CONSOLE_READ_CTRL_C: u64 = 1;
+
+/// `wait` flag: return `WouldBlock` instead of sleeping if the process runs.
 pub const WAIT_NOHANG: u64 = 1;
 
 /// `mem_map` protection bits.

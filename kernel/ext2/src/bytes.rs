@@ -2,21 +2,25 @@
 //! buffers whose size they have checked (fixed-size on-disk structures).
 
 /// Read a little-endian `u16` at `off`.
+#[inline]
 pub(crate) fn get16(b: &[u8], off: usize) -> u16 {
     u16::from_le_bytes([b[off], b[off + 1]])
 }
 
 /// Read a little-endian `u32` at `off`.
+#[inline]
 pub(crate) fn get32(b: &[u8], off: usize) -> u32 {
     u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
 }
 
 /// Write a little-endian `u16` at `off`.
+#[inline]
 pub(crate) fn put16(b: &mut [u8], off: usize, v: u16) {
     b[off..off + 2].copy_from_slice(&v.to_le_bytes());
 }
 
 /// Write a little-endian `u32` at `off`.
+#[inline]
 pub(crate) fn put32(b: &mut [u8], off: usize, v: u32) {
     b[off..off + 4].copy_from_slice(&v.to_le_bytes());
 }

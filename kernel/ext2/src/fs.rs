@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 
 use crate::cache::Cache;
 use crate::device::BlockDevice;
+use crate::dindex::DirIndexes;
 use crate::error::{Error, Result};
 use crate::group::GroupDesc;
 use crate::inode::{FileKind, Ino, Inode, Stat, ROOT_INO, S_IFMT};
@@ -86,6 +87,8 @@ pub struct Fs<D: BlockDevice> {
     read_only: bool,
     clock: Clock,
     pub(crate) next_generation: u32,
+    /// Name indexes of the directories in use (see `dindex`).
+    pub(crate) dindex: DirIndexes,
 }
 
 impl<D: BlockDevice> core::fmt::Debug for Fs<D> {
@@ -165,6 +168,7 @@ impl<D: BlockDevice> Fs<D> {
             read_only,
             clock: Clock::Fixed(0),
             next_generation: 1,
+            dindex: DirIndexes::default(),
         };
         if fs.read_inode(ROOT_INO)?.kind() != FileKind::Directory {
             return Err(Error::Corrupt("root is not a directory"));
@@ -270,7 +274,11 @@ impl<D: BlockDevice> Fs<D> {
 
     /// The attributes of `ino`.
     pub fn stat(&mut self, ino: Ino) -> Result<Stat> {
-        Ok(self.read_live_inode(ino)?.stat(ino))
+        // Straight from the cached inode table block.
+        let (block, off) = self.inode_pos(ino)?;
+        let isz = self.sb.inode_size as usize;
+        let data = self.cache.get(&mut self.dev, block)?;
+        Inode::raw_stat(&data[off..off + isz], ino).ok_or(Error::NotFound)
     }
 
     /// Change attributes of `ino`; sets its ctime. Returns the new

@@ -322,6 +322,36 @@ impl Inode {
         }
     }
 
+    /// The public view of the on-disk inode `raw` (at least 128 bytes),
+    /// straight from its bytes, or `None` if it is not in use. The same
+    /// as `Inode::parse(raw).stat(ino)` for an inode in use.
+    pub fn raw_stat(raw: &[u8], ino: Ino) -> Option<Stat> {
+        let (mode, links) = (get16(raw, 0), get16(raw, 26));
+        if mode == 0 || links == 0 {
+            return None;
+        }
+        let kind = FileKind::from_mode(mode);
+        let size_lo = u64::from(get32(raw, 4));
+        let size = if kind == FileKind::Regular {
+            u64::from(get32(raw, 108)) << 32 | size_lo
+        } else {
+            size_lo
+        };
+        Some(Stat {
+            ino,
+            kind,
+            perm: mode & !S_IFMT,
+            size,
+            links,
+            uid: u32::from(get16(raw, 2)) | u32::from(get16(raw, 120)) << 16,
+            gid: u32::from(get16(raw, 24)) | u32::from(get16(raw, 122)) << 16,
+            atime: get32(raw, 8),
+            mtime: get32(raw, 16),
+            ctime: get32(raw, 12),
+            blocks: u64::from(get32(raw, 28)),
+        })
+    }
+
     /// The bytes of `i_block` (a fast symlink's target lives here).
     pub fn block_bytes(&self) -> [u8; 60] {
         let mut out = [0u8; 60];
@@ -358,6 +388,27 @@ mod tests {
         assert_eq!(back, ino);
         assert_eq!(back.size(), 0x1_2345_6789);
         assert_eq!(back.kind(), FileKind::Regular);
+    }
+
+    #[test]
+    fn raw_stat_matches_parse() {
+        let mut raw = [0u8; 128];
+        let mut x: u32 = 7;
+        for round in 0..200 {
+            for b in raw.iter_mut() {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                *b = (x >> 16) as u8;
+            }
+            if round % 3 == 0 {
+                put16(&mut raw, 0, 0o040755);
+            }
+            if round % 7 == 0 {
+                put16(&mut raw, 26, 0);
+            }
+            let inode = Inode::parse(&raw);
+            let want = (inode.mode != 0 && inode.links != 0).then(|| inode.stat(9));
+            assert_eq!(Inode::raw_stat(&raw, 9), want);
+        }
     }
 
     #[test]

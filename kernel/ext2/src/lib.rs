@@ -44,6 +44,11 @@
 //!   written back first (sorted, consecutive blocks merged into requests of
 //!   up to 128 KiB). Whole blocks of file data that are not cached are read
 //!   straight into the caller's buffer, consecutive blocks in one request.
+//! - a name index per directory in use (at most 32 directories and 64 Ki
+//!   table slots, 768 KiB, in all; directories over 256 KiB are not
+//!   indexed): name hash to entry position and inode, and each block's
+//!   free room. It is built by one scan on first use, kept up to date by
+//!   every change, and checked against the directory block on every hit.
 //!
 //! When data reaches the disk: modified blocks stay dirty in the cache
 //! until [`Fs::sync`] (or [`Fs::unmount`], which syncs and returns the
@@ -76,8 +81,9 @@
 //! extended attribute API, no reserved-block policy for non-root users,
 //! no creation of device nodes or FIFOs (existing ones are listed, can be
 //! stat'ed and unlinked), directories are limited to [`MAX_DIR_SIZE`] and
-//! may not have holes (as in Linux's ext2), lookups scan directories
-//! linearly, unlinked inodes are freed at once (keeping open-but-unlinked
+//! may not have holes (as in Linux's ext2), htree indexes are not used
+//! for lookups (an in-memory name index, built by one linear scan of a
+//! directory when it is first used, serves them instead), unlinked inodes are freed at once (keeping open-but-unlinked
 //! files alive is the caller's business), and `Fs` is single-threaded
 //! (`&mut self` everywhere; wrap it in a lock to share it).
 #![cfg_attr(not(test), no_std)]
@@ -89,6 +95,7 @@ mod bmap;
 mod bytes;
 mod cache;
 mod device;
+mod dindex;
 mod dir;
 mod error;
 mod file;

@@ -314,6 +314,9 @@ impl<D: BlockDevice> Fs<D> {
     /// the inode itself.
     pub(crate) fn release_inode(&mut self, ino: Ino, inode: &mut Inode) -> Result<()> {
         let was_dir = inode.kind() == FileKind::Directory;
+        if was_dir {
+            self.dindex.drop_dir(ino);
+        }
         let mut r = Ok(());
         if inode.has_block_map(self.sb.block_size) {
             r = self.free_blocks_from(inode, 0);

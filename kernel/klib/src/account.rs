@@ -89,39 +89,63 @@ impl Account {
         }
     }
 
-    /// Charge several resources at once: all or nothing.
-    pub fn charge_all(self: &Arc<Self>, amounts: &Amounts) -> Result<(), QuotaExceeded> {
-        let live = self.live();
-        let mut inner = live.inner.lock();
-        for r in ALL {
-            let i = r as usize;
-            if inner.used[i]
-                .checked_add(amounts[i])
-                .is_none_or(|u| u > inner.limit[i])
-            {
-                return Err(QuotaExceeded(r));
+    /// Run `f` on the live account's state, locked. The common case (the
+    /// account is not closed) takes one lock and clones no `Arc`: this is
+    /// on every message's path.
+    fn with_live<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let next = {
+            let mut inner = self.inner.lock();
+            match &inner.forward {
+                None => return f(&mut inner),
+                Some(next) => next.clone(),
             }
-        }
-        for (used, amount) in inner.used.iter_mut().zip(amounts) {
-            *used += amount;
-        }
-        Ok(())
+        };
+        let live = next.live();
+        let mut inner = live.inner.lock();
+        f(&mut inner)
+    }
+
+    /// Charge several resources at once: all or nothing.
+    pub fn charge_all(&self, amounts: &Amounts) -> Result<(), QuotaExceeded> {
+        self.with_live(|inner| {
+            for r in ALL {
+                let i = r as usize;
+                if inner.used[i]
+                    .checked_add(amounts[i])
+                    .is_none_or(|u| u > inner.limit[i])
+                {
+                    return Err(QuotaExceeded(r));
+                }
+            }
+            for (used, amount) in inner.used.iter_mut().zip(amounts) {
+                *used += amount;
+            }
+            Ok(())
+        })
     }
 
     /// Charge `n` of `r`.
-    pub fn charge(self: &Arc<Self>, r: Resource, n: usize) -> Result<(), QuotaExceeded> {
+    pub fn charge(&self, r: Resource, n: usize) -> Result<(), QuotaExceeded> {
         let mut amounts = [0; RESOURCES];
         amounts[r as usize] = n;
         self.charge_all(&amounts)
     }
 
     /// Give back `n` of `r` charged earlier to this account.
-    pub fn release(self: &Arc<Self>, r: Resource, n: usize) {
-        let live = self.live();
-        let mut inner = live.inner.lock();
-        let used = &mut inner.used[r as usize];
-        debug_assert!(*used >= n, "releasing more {r:?} than charged");
-        *used = used.saturating_sub(n);
+    pub fn release(&self, r: Resource, n: usize) {
+        let mut amounts = [0; RESOURCES];
+        amounts[r as usize] = n;
+        self.release_all(&amounts);
+    }
+
+    /// Give back several resources charged earlier, under one lock.
+    pub fn release_all(&self, amounts: &Amounts) {
+        self.with_live(|inner| {
+            for (i, (used, &n)) in inner.used.iter_mut().zip(amounts).enumerate() {
+                debug_assert!(*used >= n, "releasing more {:?} than charged", ALL[i]);
+                *used = used.saturating_sub(n);
+            }
+        })
     }
 
     /// A child account with `limit`, lent out of this one.
@@ -268,5 +292,17 @@ mod tests {
         assert_eq!(root.used(Pages), 0);
         assert_eq!(root.used(Endpoints), 0);
         assert_eq!(root.used(Processes), 0);
+    }
+    #[test]
+    fn release_all_gives_back_several_at_once_also_when_closed() {
+        let root = Account::root(amounts(100, 10, 64));
+        let child = root.open_child(amounts(50, 2, 32)).unwrap();
+        child.charge_all(&[5, 1, 3, 0, 0]).unwrap();
+        child.release_all(&[2, 1, 0, 0, 0]);
+        assert_eq!((child.used(Pages), child.used(Processes)), (3, 0));
+        child.close();
+        assert_eq!(root.used(Endpoints), 3);
+        child.release_all(&[3, 0, 3, 0, 0]);
+        assert_eq!((root.used(Pages), root.used(Endpoints)), (0, 0));
     }
 }

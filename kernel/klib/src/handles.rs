@@ -14,8 +14,14 @@ impl Rights {
     pub const TRANSFER: Rights = Rights(4);
     /// May be duplicated with `handle_dup`.
     pub const DUPLICATE: Rights = Rights(8);
-    pub const ALL: Rights = Rights(15);
+    /// On a process: may end it.
+    pub const KILL: Rights = Rights(16);
+    pub const ALL: Rights = Rights(31);
     pub const NONE: Rights = Rights(0);
+    /// What a parent gets on the child it spawns: wait, kill, pass on,
+    /// duplicate.
+    pub const PROCESS: Rights =
+        Rights(Self::READ.0 | Self::KILL.0 | Self::TRANSFER.0 | Self::DUPLICATE.0);
 
     pub const fn contains(self, other: Rights) -> bool {
         self.0 & other.0 == other.0

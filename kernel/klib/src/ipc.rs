@@ -12,8 +12,16 @@
 //! - when an endpoint is destroyed its peer sees `PeerClosed` once its own
 //!   queue is drained, and the handles inside its queued messages are
 //!   closed *iteratively*: nested channels of any depth never recurse.
+//! - endpoints never keep each other alive in a cycle: a send that would
+//!   close one is refused ([`Endpoint::send_would_cycle`]), so reference
+//!   counting frees every endpoint no process can reach any more.
+//!
+//! The message path does no heap work in the common case: data up to
+//! [`INLINE_BYTES`] and a single handle are stored inside the message, the
+//! queue and the waiter list keep their capacity, and the sender's
+//! account is charged under one lock.
 
-use crate::account::{Account, QuotaExceeded, Resource};
+use crate::account::{Account, Amounts, QuotaExceeded, Resource, RESOURCES};
 use alloc::collections::VecDeque;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
@@ -25,46 +33,233 @@ pub const MAX_MSG_HANDLES: usize = 8;
 /// Bounds of one endpoint's incoming queue.
 pub const QUEUE_MAX_MSGS: usize = 32;
 pub const QUEUE_MAX_BYTES: usize = 64 * 1024;
+/// Message data up to this size is kept inside the message (no heap).
+pub const INLINE_BYTES: usize = 64;
 
 /// A handle payload that may itself be a channel endpoint.
 pub trait Payload: Sized {
     /// The endpoint inside, or the payload back if it is something else.
     fn into_endpoint(self) -> Result<Arc<Endpoint<Self>>, Self>;
+    /// The endpoint inside, if it is one (without moving it).
+    fn as_endpoint(&self) -> Option<&Arc<Endpoint<Self>>>;
+}
+
+/// A message's data: inline when small, on the heap otherwise. Its length
+/// is fixed when the message is queued (and charged for it).
+pub struct Bytes {
+    len: u16,
+    repr: BytesRepr,
+}
+
+enum BytesRepr {
+    Inline([u8; INLINE_BYTES]),
+    Heap(Vec<u8>),
+}
+
+impl Bytes {
+    /// What `send` puts in a new message of `len` bytes before filling
+    /// it: `len` zeroed inline bytes if they fit, otherwise no heap buffer
+    /// yet.
+    fn empty_for(len: usize) -> Self {
+        Bytes {
+            len: len as u16,
+            repr: if len <= INLINE_BYTES {
+                BytesRepr::Inline([0; INLINE_BYTES])
+            } else {
+                BytesRepr::Heap(Vec::new())
+            },
+        }
+    }
+
+    /// The inline bytes, to be written (`None` when on the heap).
+    #[inline]
+    pub fn inline_mut(&mut self) -> Option<&mut [u8]> {
+        match &mut self.repr {
+            BytesRepr::Inline(buf) => Some(&mut buf[..self.len as usize]),
+            BytesRepr::Heap(_) => None,
+        }
+    }
+
+    /// Give the data as `v` on the heap (it must be [`len`](Self::len)
+    /// bytes long).
+    pub fn set_heap(&mut self, v: Vec<u8>) {
+        self.repr = BytesRepr::Heap(v);
+    }
+
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        match &self.repr {
+            BytesRepr::Inline(buf) => &buf[..self.len as usize],
+            BytesRepr::Heap(v) => v,
+        }
+    }
+
+    /// The message's length (what it is charged for).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the data is stored inline.
+    pub fn is_inline(&self) -> bool {
+        matches!(self.repr, BytesRepr::Inline(_))
+    }
+}
+
+const _: () = assert!(MAX_MSG_BYTES <= u16::MAX as usize);
+
+/// The handles a message carries: none or one without a heap allocation.
+pub struct Handles<H>(HandlesRepr<H>);
+
+enum HandlesRepr<H> {
+    None,
+    One(H),
+    Many(Vec<H>),
+}
+
+impl<H> Handles<H> {
+    pub const fn new() -> Self {
+        Handles(HandlesRepr::None)
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            HandlesRepr::None => 0,
+            HandlesRepr::One(_) => 1,
+            HandlesRepr::Many(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The handles, in order, without taking them.
+    pub fn as_slice(&self) -> &[H] {
+        match &self.0 {
+            HandlesRepr::None => &[],
+            HandlesRepr::One(h) => core::slice::from_ref(h),
+            HandlesRepr::Many(v) => v,
+        }
+    }
+
+    pub fn push(&mut self, h: H) {
+        self.0 = match core::mem::replace(&mut self.0, HandlesRepr::None) {
+            HandlesRepr::None => HandlesRepr::One(h),
+            HandlesRepr::One(first) => {
+                let mut v = Vec::with_capacity(MAX_MSG_HANDLES);
+                v.push(first);
+                v.push(h);
+                HandlesRepr::Many(v)
+            }
+            HandlesRepr::Many(mut v) => {
+                v.push(h);
+                HandlesRepr::Many(v)
+            }
+        };
+    }
+}
+
+impl<H> Default for Handles<H> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<H> From<Vec<H>> for Handles<H> {
+    fn from(v: Vec<H>) -> Self {
+        v.into_iter().collect()
+    }
+}
+
+impl<H> FromIterator<H> for Handles<H> {
+    fn from_iter<I: IntoIterator<Item = H>>(iter: I) -> Self {
+        let mut hs = Handles::new();
+        for h in iter {
+            hs.push(h);
+        }
+        hs
+    }
+}
+
+/// Iterator over the handles taken out of a message.
+pub struct HandlesIter<H>(HandlesIterRepr<H>);
+
+enum HandlesIterRepr<H> {
+    One(Option<H>),
+    Many(alloc::vec::IntoIter<H>),
+}
+
+impl<H> Iterator for HandlesIter<H> {
+    type Item = H;
+    fn next(&mut self) -> Option<H> {
+        match &mut self.0 {
+            HandlesIterRepr::One(h) => h.take(),
+            HandlesIterRepr::Many(it) => it.next(),
+        }
+    }
+}
+
+impl<H> IntoIterator for Handles<H> {
+    type Item = H;
+    type IntoIter = HandlesIter<H>;
+    fn into_iter(self) -> HandlesIter<H> {
+        HandlesIter(match self.0 {
+            HandlesRepr::None => HandlesIterRepr::One(None),
+            HandlesRepr::One(h) => HandlesIterRepr::One(Some(h)),
+            HandlesRepr::Many(v) => HandlesIterRepr::Many(v.into_iter()),
+        })
+    }
 }
 
 /// A message in a queue. Dropping it releases its charge to the sender.
 pub struct Message<H> {
-    data: Vec<u8>,
-    handles: Vec<H>,
+    data: Bytes,
+    handles: Handles<H>,
     charged_to: Arc<Account>,
 }
 
+/// What one message is charged: one message and its bytes.
+fn message_charge(bytes: usize) -> Amounts {
+    let mut charge = [0; RESOURCES];
+    charge[Resource::Messages as usize] = 1;
+    charge[Resource::MessageBytes as usize] = bytes;
+    charge
+}
+
 impl<H> Message<H> {
+    #[inline]
     pub fn data(&self) -> &[u8] {
-        &self.data
+        self.data.as_slice()
     }
 
+    #[inline]
     pub fn handle_count(&self) -> usize {
         self.handles.len()
     }
 
     /// Move the handles out (the receiver installs them).
-    pub fn take_handles(&mut self) -> Vec<H> {
+    pub fn take_handles(&mut self) -> Handles<H> {
         core::mem::take(&mut self.handles)
     }
 }
 
 impl<H> Drop for Message<H> {
     fn drop(&mut self) {
-        self.charged_to.release(Resource::Messages, 1);
         self.charged_to
-            .release(Resource::MessageBytes, self.data.len());
+            .release_all(&message_charge(self.data.len()));
     }
 }
 
 /// Why `send` failed. The caller's handles were not taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SendError {
+pub enum SendError<E = ()> {
+    /// The caller's `fill` failed (e.g. a bad user address).
+    Fault(E),
     /// More than MAX_MSG_BYTES or MAX_MSG_HANDLES.
     TooBig,
     /// The peer's queue is at its message or byte bound.
@@ -91,7 +286,8 @@ struct State<H: Payload> {
     queued_bytes: usize,
     peer: Weak<Endpoint<H>>,
     peer_closed: bool,
-    /// Ids of threads sleeping until this endpoint becomes readable.
+    /// Ids of threads sleeping until this endpoint becomes readable. Woken
+    /// ids are drained, not taken, so the vector keeps its capacity.
     waiters: Vec<u32>,
 }
 
@@ -99,6 +295,8 @@ struct State<H: Payload> {
 pub struct Endpoint<H: Payload> {
     state: Mutex<State<H>>,
     creator: Arc<Account>,
+    /// Wakes this endpoint's waiters when its peer is destroyed (`send`
+    /// wakes through the function its caller passes).
     wake: fn(u32),
 }
 
@@ -106,7 +304,7 @@ pub struct Endpoint<H: Payload> {
 pub type Pair<H> = (Arc<Endpoint<H>>, Arc<Endpoint<H>>);
 
 /// Create a channel: two endpoints, charged to `account`, whose waiters
-/// are woken with `wake`.
+/// are woken with `wake` when the other end is destroyed.
 pub fn create_pair<H: Payload>(
     account: &Arc<Account>,
     wake: fn(u32),
@@ -131,23 +329,61 @@ pub fn create_pair<H: Payload>(
 }
 
 impl<H: Payload> Endpoint<H> {
-    /// Whether `other` is this endpoint or its peer (sending either through
-    /// this endpoint would put an endpoint into its own queue: a cycle).
-    pub fn is_self_or_peer(&self, other: &Arc<Endpoint<H>>) -> bool {
-        core::ptr::eq(self, Arc::as_ptr(other))
-            || self.state.lock().peer.as_ptr() == Arc::as_ptr(other)
+    /// Whether sending endpoint `x` through this endpoint must be refused:
+    /// `x` is this endpoint, or the peer (whose queue the message joins)
+    /// can be reached from `x` through queued messages (`x` is the peer, or
+    /// a message queued at `x` carries the peer, or carries an endpoint
+    /// whose queue does, ...). Accepting such a send would make endpoints
+    /// keep each other alive with nobody able to receive from them: a
+    /// leak no process exit could undo. Refusing every one keeps the graph
+    /// "endpoint -> endpoints in its queue" acyclic, so reference counting
+    /// frees whatever becomes unreachable. The walk visits only endpoints
+    /// queued under `x`, so the common case (nothing queued at `x`) is one
+    /// lock and no allocation.
+    pub fn send_would_cycle(&self, x: &Arc<Endpoint<H>>) -> bool {
+        if core::ptr::eq(self, Arc::as_ptr(x)) {
+            return true;
+        }
+        let peer = self.state.lock().peer.as_ptr();
+        let mut seen: Vec<*const Endpoint<H>> = Vec::new();
+        let mut work: Vec<Arc<Endpoint<H>>> = Vec::new();
+        let mut at = x.clone();
+        loop {
+            if Arc::as_ptr(&at) == peer {
+                return true;
+            }
+            if !seen.contains(&Arc::as_ptr(&at)) {
+                seen.push(Arc::as_ptr(&at));
+                let st = at.state.lock();
+                let queued = st.queue.iter().flat_map(|m| m.handles.as_slice());
+                work.extend(queued.filter_map(|h| h.as_endpoint()).cloned());
+            }
+            match work.pop() {
+                Some(next) => at = next,
+                None => return false,
+            }
+        }
     }
 
-    /// Queue a message for the peer. `take_handles` is called only once
-    /// every check has passed, and must return `handle_count` handles.
-    pub fn send(
+    /// Queue a message of `len` bytes for the peer. Once the bounds and the
+    /// sender's account have been checked, `fill` writes the data into the
+    /// message in its queue slot (no copy of the message afterwards): the
+    /// inline buffer when `len` is at most [`INLINE_BYTES`], otherwise it
+    /// must [`Bytes::set_heap`] exactly `len` bytes. If `fill` fails the
+    /// message is withdrawn ([`SendError::Fault`]). Only then is
+    /// `take_handles` called, which must return `handle_count` handles.
+    /// The peer's waiters are passed to `wake` (with the peer's queue
+    /// locked: `wake` must not touch this channel).
+    pub fn send<E>(
         &self,
-        data: Vec<u8>,
+        len: usize,
         handle_count: usize,
         sender: &Arc<Account>,
-        take_handles: impl FnOnce() -> Vec<H>,
-    ) -> Result<(), SendError> {
-        if data.len() > MAX_MSG_BYTES || handle_count > MAX_MSG_HANDLES {
+        fill: impl FnOnce(&mut Bytes) -> Result<(), E>,
+        take_handles: impl FnOnce() -> Handles<H>,
+        mut wake: impl FnMut(u32),
+    ) -> Result<(), SendError<E>> {
+        if len > MAX_MSG_BYTES || handle_count > MAX_MSG_HANDLES {
             return Err(SendError::TooBig);
         }
         let peer = {
@@ -157,39 +393,50 @@ impl<H: Payload> Endpoint<H> {
                 _ => return Err(SendError::PeerClosed),
             }
         };
-        let wake_list = {
-            let mut st = peer.state.lock();
-            if st.queue.len() >= QUEUE_MAX_MSGS || st.queued_bytes + data.len() > QUEUE_MAX_BYTES {
-                return Err(SendError::QueueFull);
-            }
-            let mut charge = [0; crate::account::RESOURCES];
-            charge[Resource::Messages as usize] = 1;
-            charge[Resource::MessageBytes as usize] = data.len();
-            sender.charge_all(&charge).map_err(SendError::Quota)?;
-            let handles = take_handles();
-            debug_assert_eq!(handles.len(), handle_count);
-            st.queued_bytes += data.len();
-            st.queue.push_back(Message {
-                data,
-                handles,
-                charged_to: sender.clone(),
-            });
-            core::mem::take(&mut st.waiters)
-        };
-        for id in wake_list {
-            (peer.wake)(id);
+        let mut guard = peer.state.lock();
+        let st = &mut *guard;
+        if st.queue.len() >= QUEUE_MAX_MSGS || st.queued_bytes + len > QUEUE_MAX_BYTES {
+            return Err(SendError::QueueFull);
+        }
+        sender
+            .charge_all(&message_charge(len))
+            .map_err(SendError::Quota)?;
+        st.queue.push_back(Message {
+            data: Bytes::empty_for(len),
+            handles: Handles::new(),
+            charged_to: sender.clone(),
+        });
+        let msg = st.queue.back_mut().expect("just pushed");
+        let filled = fill(&mut msg.data);
+        let wrote = msg.data.as_slice().len();
+        if filled.is_err() || wrote != len {
+            debug_assert!(filled.is_err(), "fill wrote {wrote} bytes, not {len}");
+            // Dropping it releases the charge.
+            st.queue.pop_back();
+            return Err(filled.err().map_or(SendError::TooBig, SendError::Fault));
+        }
+        msg.handles = take_handles();
+        debug_assert_eq!(msg.handles.len(), handle_count);
+        st.queued_bytes += len;
+        for id in st.waiters.drain(..) {
+            wake(id);
         }
         Ok(())
     }
 
     /// Take the front message if `check` accepts it (e.g. the caller's
-    /// buffers are big enough); otherwise it stays queued.
-    pub fn recv<R, E>(
+    /// buffers are big enough); otherwise it stays queued. On acceptance
+    /// `deliver` gets `check`'s result and the message (to take its
+    /// handles; nothing may fail there), which is then dequeued and
+    /// dropped. Both run with this endpoint's queue locked.
+    pub fn recv<R, E, T>(
         &self,
         check: impl FnOnce(&Message<H>) -> Result<R, E>,
-    ) -> Result<(R, Message<H>), RecvError<E>> {
-        let mut st = self.state.lock();
-        let Some(front) = st.queue.front() else {
+        deliver: impl FnOnce(R, &mut Message<H>) -> T,
+    ) -> Result<T, RecvError<E>> {
+        let mut guard = self.state.lock();
+        let st = &mut *guard;
+        let Some(front) = st.queue.front_mut() else {
             return Err(if st.peer_closed || st.peer.strong_count() == 0 {
                 RecvError::PeerClosed
             } else {
@@ -197,9 +444,11 @@ impl<H: Payload> Endpoint<H> {
             });
         };
         let r = check(front).map_err(RecvError::Refused)?;
-        let msg = st.queue.pop_front().expect("front exists");
-        st.queued_bytes -= msg.data.len();
-        Ok((r, msg))
+        let t = deliver(r, front);
+        st.queued_bytes -= front.data.len();
+        // Dropped where it lies (releasing its charge), not moved out.
+        st.queue.drain(..1);
+        Ok(t)
     }
 
     /// A message is waiting.
@@ -227,7 +476,10 @@ impl<H: Payload> Endpoint<H> {
     }
 
     pub fn remove_waiter(&self, id: u32) {
-        self.state.lock().waiters.retain(|&w| w != id);
+        let mut st = self.state.lock();
+        if st.waiters.contains(&id) {
+            st.waiters.retain(|&w| w != id);
+        }
     }
 }
 
@@ -287,6 +539,13 @@ mod tests {
                 other => Err(other),
             }
         }
+
+        fn as_endpoint(&self) -> Option<&Arc<Endpoint<Obj>>> {
+            match self {
+                Obj::Ep(e) => Some(e),
+                Obj::Token(_) => None,
+            }
+        }
     }
 
     thread_local! {
@@ -313,34 +572,78 @@ mod tests {
         account(1 << 20, 1 << 20, 1 << 30)
     }
 
-    fn take_data<H: Payload>(ep: &Endpoint<H>) -> Result<Vec<u8>, RecvError<()>> {
-        ep.recv(|_| Ok::<(), ()>(()))
-            .map(|((), m)| m.data().to_vec())
+    /// Send through `ep`, waking the peer's waiters with `wake`.
+    fn send(
+        ep: &Endpoint<Obj>,
+        data: Vec<u8>,
+        handles: usize,
+        acct: &Arc<Account>,
+        take: impl FnOnce() -> Vec<Obj>,
+    ) -> Result<(), SendError> {
+        ep.send(
+            data.len(),
+            handles,
+            acct,
+            fill_with(&data),
+            || take().into(),
+            wake,
+        )
+        .map_err(|e| match e {
+            SendError::Fault(()) => panic!("fill cannot fail here"),
+            SendError::TooBig => SendError::TooBig,
+            SendError::QueueFull => SendError::QueueFull,
+            SendError::PeerClosed => SendError::PeerClosed,
+            SendError::Quota(q) => SendError::Quota(q),
+        })
+    }
+
+    /// A `fill` for `send` that writes `data`.
+    fn fill_with(data: &[u8]) -> impl FnOnce(&mut Bytes) -> Result<(), ()> + '_ {
+        move |b| {
+            match b.inline_mut() {
+                Some(buf) => buf.copy_from_slice(data),
+                None => b.set_heap(data.to_vec()),
+            }
+            Ok(())
+        }
+    }
+
+    /// Receive what `check` accepts: its result, the data and the handles.
+    fn recv_checked<R, E>(
+        ep: &Endpoint<Obj>,
+        check: impl FnOnce(&Message<Obj>) -> Result<R, E>,
+    ) -> Result<(R, Vec<u8>, Vec<Obj>), RecvError<E>> {
+        ep.recv(check, |r, m| {
+            (r, m.data().to_vec(), m.take_handles().into_iter().collect())
+        })
+    }
+
+    fn take_data(ep: &Endpoint<Obj>) -> Result<Vec<u8>, RecvError<()>> {
+        recv_checked(ep, |_| Ok::<(), ()>(())).map(|((), d, _)| d)
     }
 
     #[test]
     fn round_trip_in_order_with_handles() {
         let acct = big();
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
-        a.send(b"one".to_vec(), 1, &acct, || vec![Obj::Token(7)])
-            .unwrap();
-        a.send(b"two".to_vec(), 0, &acct, Vec::new).unwrap();
+        send(&a, b"one".to_vec(), 1, &acct, || vec![Obj::Token(7)]).unwrap();
+        send(&a, b"two".to_vec(), 0, &acct, Vec::new).unwrap();
         assert_eq!(acct.used(Messages), 2);
-        let ((), mut m) = b
-            .recv(|m| {
-                if m.handle_count() == 1 {
-                    Ok(())
-                } else {
-                    Err(())
-                }
-            })
-            .unwrap();
-        assert_eq!(m.data(), b"one");
-        match m.take_handles().pop() {
+        assert_eq!(acct.used(MessageBytes), 6);
+        let ((), data, mut hs) = recv_checked(&b, |m| {
+            if m.handle_count() == 1 {
+                Ok(())
+            } else {
+                Err(())
+            }
+        })
+        .unwrap();
+        assert_eq!(data, b"one");
+        match hs.pop() {
             Some(Obj::Token(7)) => {}
             _ => panic!("handle lost"),
         }
-        drop(m);
+        assert_eq!(acct.used(Messages), 1);
         assert_eq!(take_data(&b).unwrap(), b"two");
         assert_eq!(take_data(&b), Err(RecvError::Empty));
         assert_eq!(acct.used(Messages), 0);
@@ -351,8 +654,8 @@ mod tests {
     fn refused_message_stays_queued() {
         let acct = big();
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
-        a.send(vec![1; 100], 0, &acct, Vec::new).unwrap();
-        let r = b.recv(|m| {
+        send(&a, vec![1; 100], 0, &acct, Vec::new).unwrap();
+        let r = recv_checked(&b, |m| {
             if m.data().len() <= 10 {
                 Ok(())
             } else {
@@ -360,6 +663,7 @@ mod tests {
             }
         });
         assert_eq!(r.err(), Some(RecvError::Refused(100)));
+        assert_eq!(acct.used(Messages), 1);
         assert_eq!(take_data(&b).unwrap().len(), 100);
     }
 
@@ -369,26 +673,26 @@ mod tests {
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         let taken = |_: ()| -> Vec<Obj> { panic!("handles taken on a failing send") };
         assert_eq!(
-            a.send(vec![0; MAX_MSG_BYTES + 1], 0, &acct, || taken(())),
+            send(&a, vec![0; MAX_MSG_BYTES + 1], 0, &acct, || taken(())),
             Err(SendError::TooBig)
         );
         assert_eq!(
-            a.send(vec![], MAX_MSG_HANDLES + 1, &acct, || taken(())),
+            send(&a, vec![], MAX_MSG_HANDLES + 1, &acct, || taken(())),
             Err(SendError::TooBig)
         );
         for _ in 0..QUEUE_MAX_MSGS {
-            a.send(vec![], 0, &acct, Vec::new).unwrap();
+            send(&a, vec![], 0, &acct, Vec::new).unwrap();
         }
         assert_eq!(
-            a.send(vec![], 1, &acct, || taken(())),
+            send(&a, vec![], 1, &acct, || taken(())),
             Err(SendError::QueueFull)
         );
         // Draining one makes room again.
         take_data(&b).unwrap();
-        a.send(vec![], 0, &acct, Vec::new).unwrap();
+        send(&a, vec![], 0, &acct, Vec::new).unwrap();
         drop(b);
         assert_eq!(
-            a.send(vec![], 1, &acct, || taken(())),
+            send(&a, vec![], 1, &acct, || taken(())),
             Err(SendError::PeerClosed)
         );
     }
@@ -399,10 +703,10 @@ mod tests {
         let (a, _b) = create_pair::<Obj>(&acct, wake).unwrap();
         let per = MAX_MSG_BYTES;
         for _ in 0..QUEUE_MAX_BYTES / per {
-            a.send(vec![0; per], 0, &acct, Vec::new).unwrap();
+            send(&a, vec![0; per], 0, &acct, Vec::new).unwrap();
         }
         assert_eq!(
-            a.send(vec![0; 1], 0, &acct, Vec::new),
+            send(&a, vec![0; 1], 0, &acct, Vec::new),
             Err(SendError::QueueFull)
         );
     }
@@ -415,18 +719,18 @@ mod tests {
             create_pair::<Obj>(&acct, wake).err(),
             Some(QuotaExceeded(Endpoints))
         );
-        a.send(vec![0; 6], 0, &acct, Vec::new).unwrap();
+        send(&a, vec![0; 6], 0, &acct, Vec::new).unwrap();
         assert_eq!(
-            a.send(vec![0; 6], 0, &acct, Vec::new),
+            send(&a, vec![0; 6], 0, &acct, Vec::new),
             Err(SendError::Quota(QuotaExceeded(MessageBytes)))
         );
-        a.send(vec![0; 4], 0, &acct, Vec::new).unwrap();
+        send(&a, vec![0; 4], 0, &acct, Vec::new).unwrap();
         assert_eq!(
-            a.send(vec![], 0, &acct, Vec::new),
+            send(&a, vec![], 0, &acct, Vec::new),
             Err(SendError::Quota(QuotaExceeded(Messages)))
         );
         take_data(&b).unwrap();
-        a.send(vec![], 0, &acct, Vec::new).unwrap();
+        send(&a, vec![], 0, &acct, Vec::new).unwrap();
         drop((a, b));
         assert_eq!(acct.used(Endpoints), 0);
         assert_eq!(acct.used(Messages), 0);
@@ -438,7 +742,7 @@ mod tests {
         let acct = big();
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         b.add_waiter(41);
-        a.send(b"last words".to_vec(), 0, &acct, Vec::new).unwrap();
+        send(&a, b"last words".to_vec(), 0, &acct, Vec::new).unwrap();
         assert_eq!(woken(), vec![41]);
         b.add_waiter(42);
         drop(a);
@@ -453,9 +757,58 @@ mod tests {
         let acct = big();
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         let (c, _d) = create_pair::<Obj>(&acct, wake).unwrap();
-        assert!(a.is_self_or_peer(&a));
-        assert!(a.is_self_or_peer(&b));
-        assert!(!a.is_self_or_peer(&c));
+        assert!(a.send_would_cycle(&a));
+        assert!(a.send_would_cycle(&b));
+        assert!(!a.send_would_cycle(&c));
+    }
+
+    #[test]
+    fn two_channel_cycle_is_refused_and_nothing_leaks() {
+        // The cycle of docs/bugs/0001: a2 is queued at b1 (sent through
+        // b2); sending b1 through a1 into a2's queue would make a2 and b1
+        // hold each other once the other handles close.
+        let acct = big();
+        {
+            let (a1, a2) = create_pair::<Obj>(&acct, wake).unwrap();
+            let (b1, b2) = create_pair::<Obj>(&acct, wake).unwrap();
+            assert!(!b2.send_would_cycle(&a2));
+            send(&b2, vec![], 1, &acct, || vec![Obj::Ep(a2.clone())]).unwrap();
+            // b1's queue holds a2: sending b1 into a2's queue closes the loop.
+            assert!(a1.send_would_cycle(&b1));
+            // Longer: c2 is queued at a2 (sent through a1), and a2 at b1;
+            // sending b1 through c1 into c2's queue closes b1 -> a2 -> c2 -> b1.
+            let (c1, c2) = create_pair::<Obj>(&acct, wake).unwrap();
+            send(&a1, vec![], 1, &acct, || vec![Obj::Ep(c2.clone())]).unwrap();
+            assert!(c1.send_would_cycle(&b1));
+            // Unrelated endpoints still travel.
+            let (d1, _d2) = create_pair::<Obj>(&acct, wake).unwrap();
+            assert!(!c1.send_would_cycle(&d1));
+            assert!(!d1.send_would_cycle(&b1));
+        }
+        // Every handle is gone and nothing formed a cycle: all freed.
+        assert_eq!(acct.used(Endpoints), 0);
+        assert_eq!(acct.used(Messages), 0);
+    }
+
+    #[test]
+    fn cycle_check_walks_a_diamond_once() {
+        // x's queue holds e1 and e2, both of whose queues hold the same f:
+        // the walk must terminate and find no cycle for an unrelated send.
+        let acct = big();
+        let (x_in, x) = create_pair::<Obj>(&acct, wake).unwrap();
+        let (e1_in, e1) = create_pair::<Obj>(&acct, wake).unwrap();
+        let (e2_in, e2) = create_pair::<Obj>(&acct, wake).unwrap();
+        let (f_in, f) = create_pair::<Obj>(&acct, wake).unwrap();
+        send(&e1_in, vec![], 1, &acct, || vec![Obj::Ep(f.clone())]).unwrap();
+        send(&e2_in, vec![], 1, &acct, || vec![Obj::Ep(f.clone())]).unwrap();
+        send(&x_in, vec![], 2, &acct, || {
+            vec![Obj::Ep(e1.clone()), Obj::Ep(e2.clone())]
+        })
+        .unwrap();
+        let (s, _p) = create_pair::<Obj>(&acct, wake).unwrap();
+        assert!(!s.send_would_cycle(&x));
+        // But sending x into f's queue (through f_in) would be a cycle.
+        assert!(f_in.send_would_cycle(&x));
     }
 
     #[test]
@@ -468,7 +821,7 @@ mod tests {
         let mut sender = a0;
         for _ in 0..DEPTH {
             let (x, y) = create_pair::<Obj>(&acct, wake).unwrap();
-            sender.send(vec![], 1, &acct, || vec![Obj::Ep(y)]).unwrap();
+            send(&sender, vec![], 1, &acct, || vec![Obj::Ep(y)]).unwrap();
             sender = x;
         }
         drop(sender);
@@ -478,5 +831,104 @@ mod tests {
         drop(b0);
         assert_eq!(acct.used(Endpoints), 0);
         assert_eq!(acct.used(Messages), 0);
+    }
+    #[test]
+    fn data_is_inline_up_to_the_bound_and_kept_exactly() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        for len in [
+            0,
+            1,
+            INLINE_BYTES - 1,
+            INLINE_BYTES,
+            INLINE_BYTES + 1,
+            MAX_MSG_BYTES,
+        ] {
+            let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            send(&a, data.clone(), 0, &acct, Vec::new).unwrap();
+            assert_eq!(acct.used(MessageBytes), len);
+            let (inline, got, _) = recv_checked(&b, |m| Ok::<_, ()>(m.data.is_inline())).unwrap();
+            assert_eq!(inline, len <= INLINE_BYTES, "len {len}");
+            assert_eq!(got, data);
+        }
+        assert_eq!(acct.used(MessageBytes), 0);
+    }
+
+    #[test]
+    fn a_failed_fill_withdraws_the_message() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        b.add_waiter(9);
+        for len in [10, MAX_MSG_BYTES] {
+            let r = a.send(
+                len,
+                1,
+                &acct,
+                |_| Err("bad address"),
+                || panic!("handles taken on a failing send"),
+                |_| panic!("woken on a failing send"),
+            );
+            assert_eq!(r, Err(SendError::Fault("bad address")));
+        }
+        assert_eq!(b.queued(), 0);
+        assert_eq!(acct.used(Messages), 0);
+        assert_eq!(acct.used(MessageBytes), 0);
+        assert!(woken().is_empty());
+    }
+
+    #[test]
+    fn many_handles_travel_in_order() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        for n in [0usize, 1, 2, MAX_MSG_HANDLES] {
+            let hs = (0..n as u32).map(Obj::Token).collect();
+            send(&a, vec![n as u8; 100], n, &acct, || hs).unwrap();
+            let ((), data, got) = recv_checked(&b, |m| {
+                assert_eq!(m.handle_count(), n);
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+            assert_eq!(data, vec![n as u8; 100]);
+            let tokens: Vec<u32> = got
+                .into_iter()
+                .map(|o| match o {
+                    Obj::Token(t) => t,
+                    Obj::Ep(_) => panic!("not a token"),
+                })
+                .collect();
+            assert_eq!(tokens, (0..n as u32).collect::<Vec<_>>());
+        }
+        assert_eq!(acct.used(Messages), 0);
+        assert_eq!(acct.used(MessageBytes), 0);
+    }
+
+    #[test]
+    fn send_wakes_only_the_peers_waiters_once() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        a.add_waiter(1);
+        b.add_waiter(2);
+        b.add_waiter(3);
+        b.add_waiter(2);
+        let mut got = Vec::new();
+        a.send(1, 0, &acct, fill_with(b"x"), Handles::new, |id| {
+            got.push(id)
+        })
+        .unwrap();
+        assert_eq!(got, vec![2, 3]);
+        got.clear();
+        a.send(1, 0, &acct, fill_with(b"y"), Handles::new, |id| {
+            got.push(id)
+        })
+        .unwrap();
+        assert!(got.is_empty(), "woken waiters are removed");
+        b.add_waiter(4);
+        b.remove_waiter(4);
+        a.send(1, 0, &acct, fill_with(b"z"), Handles::new, |id| {
+            got.push(id)
+        })
+        .unwrap();
+        assert!(got.is_empty());
+        assert!(woken().is_empty(), "send wakes through its argument only");
     }
 }

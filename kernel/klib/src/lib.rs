@@ -30,6 +30,7 @@ pub mod mbr;
 pub mod paging;
 #[cfg(any(test, feature = "alloc"))]
 pub mod path;
+pub mod time;
 
 /// The translation granule and page size: 4 KiB.
 pub const PAGE_SIZE: usize = 4096;

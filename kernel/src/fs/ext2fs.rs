@@ -217,6 +217,11 @@ impl FileSystem for Ext2 {
             .map_err(error)
     }
 
+    fn lookup_kind(&mut self, dir: u64, name: &str) -> Result<(u64, u8), Error> {
+        let (i, k) = self.fs()?.lookup_entry(ino(dir)?, name).map_err(error)?;
+        Ok((u64::from(i), kind_of(k)))
+    }
+
     fn stat(&mut self, i: u64) -> Result<Stat, Error> {
         let s = self.fs()?.stat(ino(i)?).map_err(error)?;
         Ok(Stat {

@@ -1,7 +1,9 @@
 //! The Pi's FAT boot partition, read-only at /boot, through the
 //! `embedded-sdmmc` crate over the SD card (which it finds via the MBR).
 //! Only the root directory is served (the SD image keeps every boot file
-//! there); names are the long names where present.
+//! there); names are the long names where present. Files stay open
+//! between reads (a few at a time), so reading a file front to back walks
+//! its cluster chain once, not once per read.
 
 use super::{Dirent, FileSystem};
 use abi::fs::{kind, FsStat, Stat};
@@ -11,7 +13,7 @@ use alloc::vec::Vec;
 use bsp_api::{BlockDevice, SECTOR_SIZE};
 use core::ops::ControlFlow;
 use embedded_sdmmc::{
-    Block, BlockCount, BlockIdx, LfnBuffer, Mode, RawDirectory, RawVolume, ShortFileName,
+    Block, BlockCount, BlockIdx, LfnBuffer, Mode, RawDirectory, RawFile, RawVolume, ShortFileName,
     TimeSource, Timestamp, VolumeIdx, VolumeManager,
 };
 
@@ -74,15 +76,36 @@ struct Entry {
     short: ShortFileName,
     size: u32,
     dir: bool,
+    /// Last change, seconds since 1970 (also reported as the access and
+    /// inode-change times, as Linux's vfat does).
+    mtime: u64,
 }
 
 const ROOT: u64 = 1;
 
+/// Files `embedded-sdmmc` may have open at once (its `MAX_FILES`).
+const MAX_OPEN: usize = 4;
+
 pub struct Fat {
-    vm: VolumeManager<Sd, FixedTime, 4, 4, 1>,
+    vm: VolumeManager<Sd, FixedTime, 4, MAX_OPEN, 1>,
     root: RawDirectory,
     _volume: RawVolume,
     entries: Vec<Entry>,
+    /// Files kept open between reads, most recently used last.
+    open: Vec<(u64, RawFile)>,
+}
+
+/// A FAT timestamp (local time, taken as UTC) in seconds since 1970.
+fn unix_time(t: &Timestamp) -> u64 {
+    let secs = klib::time::unix_seconds(
+        1970 + i64::from(t.year_since_1970),
+        u32::from(t.zero_indexed_month) + 1,
+        u32::from(t.zero_indexed_day) + 1,
+        u32::from(t.hours),
+        u32::from(t.minutes),
+        u32::from(t.seconds),
+    );
+    secs.max(0) as u64
 }
 
 fn io(_: embedded_sdmmc::Error<SdError>) -> Error {
@@ -112,6 +135,7 @@ impl Fat {
                     short: e.name,
                     size: e.size,
                     dir: e.attributes.is_directory(),
+                    mtime: unix_time(&e.mtime),
                 });
             }
             ControlFlow::Continue(())
@@ -122,7 +146,36 @@ impl Fat {
             root,
             _volume: volume,
             entries,
+            open: Vec::new(),
         })
+    }
+
+    /// File `ino` (entry `short`), open: kept from an earlier read, or
+    /// opened now (closing the least recently used if all are in use).
+    fn open_file(&mut self, ino: u64, short: ShortFileName) -> Result<RawFile, Error> {
+        if let Some(i) = self.open.iter().position(|&(n, _)| n == ino) {
+            let kept = self.open.remove(i);
+            self.open.push(kept);
+            return Ok(kept.1);
+        }
+        if self.open.len() == MAX_OPEN {
+            let (_, oldest) = self.open.remove(0);
+            self.vm.close_file(oldest).map_err(io)?;
+        }
+        let file = self
+            .vm
+            .open_file_in_dir(self.root, short, Mode::ReadOnly)
+            .map_err(io)?;
+        self.open.push((ino, file));
+        Ok(file)
+    }
+
+    /// Forget (and close) file `ino` after an error on it.
+    fn close_file(&mut self, ino: u64) {
+        if let Some(i) = self.open.iter().position(|&(n, _)| n == ino) {
+            let (_, file) = self.open.remove(i);
+            let _ = self.vm.close_file(file);
+        }
     }
 
     fn entry(&self, ino: u64) -> Result<&Entry, Error> {
@@ -149,11 +202,11 @@ impl FileSystem for Fat {
     }
 
     fn stat(&mut self, ino: u64) -> Result<Stat, Error> {
-        let (size, is_dir) = if ino == ROOT {
-            (0, true)
+        let (size, is_dir, mtime) = if ino == ROOT {
+            (0, true, 0)
         } else {
             let e = self.entry(ino)?;
-            (e.size as u64, e.dir)
+            (e.size as u64, e.dir, e.mtime)
         };
         Ok(Stat {
             ino,
@@ -162,6 +215,9 @@ impl FileSystem for Fat {
             mode: if is_dir { 0o555 } else { 0o444 },
             links: 1,
             kind: if is_dir { kind::DIRECTORY } else { kind::FILE },
+            atime: mtime,
+            mtime,
+            ctime: mtime,
             ..Stat::default()
         })
     }
@@ -175,10 +231,8 @@ impl FileSystem for Fat {
             return Ok(0);
         }
         let short = e.short;
-        let file = self
-            .vm
-            .open_file_in_dir(self.root, short, Mode::ReadOnly)
-            .map_err(io)?;
+        let file = self.open_file(ino, short)?;
+        // Seeking forward keeps the file's place in its cluster chain.
         let result = (|| {
             self.vm
                 .file_seek_from_start(file, offset as u32)
@@ -193,7 +247,9 @@ impl FileSystem for Fat {
             }
             Ok(done)
         })();
-        self.vm.close_file(file).map_err(io)?;
+        if result.is_err() {
+            self.close_file(ino);
+        }
         result
     }
 

@@ -31,6 +31,11 @@ pub struct Dirent {
 pub trait FileSystem: Send {
     fn root(&self) -> u64;
     fn lookup(&mut self, dir: u64, name: &str) -> Result<u64, Error>;
+    /// `lookup`, with the kind (`abi::fs::kind`) of what was found.
+    fn lookup_kind(&mut self, dir: u64, name: &str) -> Result<(u64, u8), Error> {
+        let ino = self.lookup(dir, name)?;
+        Ok((ino, self.stat(ino)?.kind))
+    }
     fn stat(&mut self, ino: u64) -> Result<Stat, Error>;
     fn read(&mut self, ino: u64, offset: u64, buf: &mut [u8]) -> Result<usize, Error>;
     /// Read up to `len` bytes at `offset`, handing them to `sink` piece by
@@ -167,38 +172,60 @@ fn enter_mounts(mounts: &[Mount], mut node: Node) -> Node {
 /// Resolve an absolute normalised path to a node, following symbolic
 /// links on the way (and at the end if `follow`).
 fn walk(mounts: &mut [Mount], path: &str, follow: bool) -> Result<Node, Error> {
+    walk_kind(mounts, path, follow).map(|(node, _)| node)
+}
+
+/// [`walk`], also giving the kind of the node (`abi::fs::kind`). The kinds
+/// come from the lookups (a directory entry's type on ext2), so no inode is
+/// read on the way but the directories searched.
+fn walk_kind(mounts: &mut [Mount], path: &str, follow: bool) -> Result<(Node, u8), Error> {
     if mounts.is_empty() {
         return Err(Error::NotFound);
     }
-    let mut path = path.to_string();
+    // Only a symbolic link makes a new path.
+    let mut spliced: Option<String> = None;
     let mut links = 0;
     'restart: loop {
+        let path = spliced.as_deref().unwrap_or(path);
         let mut node = enter_mounts(mounts, (0, mounts[0].fs.root()));
-        let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-        for (i, name) in parts.iter().enumerate() {
-            if stat_node(mounts, node)?.kind != abi::fs::kind::DIRECTORY {
+        let mut kind = abi::fs::kind::DIRECTORY;
+        let mut pos = 0;
+        loop {
+            let Some(start) = path[pos..].find(|c| c != '/').map(|i| pos + i) else {
+                return Ok((node, kind));
+            };
+            let end = path[start..].find('/').map_or(path.len(), |i| start + i);
+            pos = end;
+            if kind != abi::fs::kind::DIRECTORY {
                 return Err(Error::NotADirectory);
             }
             let (m, dir) = node;
-            let found = mounts[m].fs.lookup(dir, name)?;
+            let (found, mut child_kind) = mounts[m].fs.lookup_kind(dir, &path[start..end])?;
             let child = enter_mounts(mounts, (m, found));
-            let last = i + 1 == parts.len();
-            if (!last || follow) && stat_node(mounts, child)?.kind == abi::fs::kind::SYMLINK {
+            if child != (m, found) {
+                // A mounted file system's root.
+                child_kind = abi::fs::kind::DIRECTORY;
+            }
+            let last = !path[end..].contains(|c| c != '/');
+            if (!last || follow) && child_kind == abi::fs::kind::SYMLINK {
                 links += 1;
                 if links > MAX_SYMLINKS {
                     return Err(Error::Loop);
                 }
                 let target = mounts[child.0].fs.readlink(child.1)?;
                 let target = core::str::from_utf8(&target).map_err(|_| Error::Corrupt)?;
-                let base = alloc::format!("/{}", parts[..i].join("/"));
-                let rest = parts[i + 1..].join("/");
-                let spliced = alloc::format!("{target}/{rest}");
-                path = absolute(&base, &spliced)?;
+                let base = match path[..start].trim_end_matches('/') {
+                    "" => "/",
+                    b => b,
+                };
+                let rest = path[end..].trim_start_matches('/');
+                let joined = alloc::format!("{target}/{rest}");
+                spliced = Some(absolute(base, &joined)?);
                 continue 'restart;
             }
             node = child;
+            kind = child_kind;
         }
-        return Ok(node);
     }
 }
 
@@ -216,8 +243,8 @@ pub fn lookup(path: &str, follow: bool) -> Result<Node, Error> {
 /// The parent directory node and the final name of `path`.
 fn parent_of<'p>(mounts: &mut [Mount], path: &'p str) -> Result<(Node, &'p str), Error> {
     let (parent, name) = path::split_last(path).ok_or(Error::AlreadyExists)?;
-    let dir = walk(mounts, parent, true)?;
-    if stat_node(mounts, dir)?.kind != abi::fs::kind::DIRECTORY {
+    let (dir, kind) = walk_kind(mounts, parent, true)?;
+    if kind != abi::fs::kind::DIRECTORY {
         return Err(Error::NotADirectory);
     }
     Ok((dir, name))
@@ -263,8 +290,24 @@ pub fn readdir(node: Node, cookie: u64) -> Result<Option<(Dirent, u64)>, Error> 
 
 /// Open (optionally creating) the file at `path`.
 pub fn open_node(path: &str, create: bool, exclusive: bool, mode: u32) -> Result<Node, Error> {
+    if create && exclusive {
+        // The file system's create fails with AlreadyExists when the name
+        // is taken (whatever it names: a dangling link, a mount point), so
+        // no separate lookup is needed.
+        return with_mounts(|m| {
+            let ((mi, dir), name) = parent_of(m, path)?;
+            match m[mi].fs.create(dir, name, mode) {
+                Ok(ino) => Ok((mi, ino)),
+                // As on Linux, an existing name wins over a read-only
+                // file system.
+                Err(Error::ReadOnly) if m[mi].fs.lookup(dir, name).is_ok() => {
+                    Err(Error::AlreadyExists)
+                }
+                Err(e) => Err(e),
+            }
+        });
+    }
     with_mounts(|m| match walk(m, path, true) {
-        Ok(_) if create && exclusive => Err(Error::AlreadyExists),
         Ok(node) => Ok(node),
         Err(Error::NotFound) if create => {
             let ((mi, dir), name) = parent_of(m, path)?;

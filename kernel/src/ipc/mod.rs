@@ -10,6 +10,11 @@ use spin::Once;
 
 pub use klib::handles::{HandleValue, Rights};
 
+// The kernel's rights are the ABI's.
+const _: () = assert!(
+    Rights::ALL.0 == abi::ipc::rights::ALL && Rights::PROCESS.0 == abi::ipc::rights::PROCESS
+);
+
 /// Handle-table slots per process (the handle quota).
 pub const HANDLES_PER_PROCESS: usize = 64;
 
@@ -23,6 +28,7 @@ pub type HandleTable = klib::handles::HandleTable<Object, HANDLES_PER_PROCESS>;
 pub enum Object {
     Endpoint(Arc<Endpoint>),
     File(Arc<crate::fs::file::OpenFile>),
+    Process(Arc<crate::task::process::ProcessRef>),
 }
 
 impl Object {
@@ -31,6 +37,7 @@ impl Object {
         match self {
             Object::Endpoint(_) => abi::ipc::object_type::CHANNEL_ENDPOINT,
             Object::File(_) => abi::ipc::object_type::FILE,
+            Object::Process(_) => abi::ipc::object_type::PROCESS,
         }
     }
 
@@ -39,6 +46,7 @@ impl Object {
         match self {
             Object::Endpoint(e) => Object::Endpoint(e.clone()),
             Object::File(f) => Object::File(f.clone()),
+            Object::Process(p) => Object::Process(p.clone()),
         }
     }
 }
@@ -60,6 +68,13 @@ impl Payload for InFlight {
             }),
         }
     }
+
+    fn as_endpoint(&self) -> Option<&Arc<Endpoint>> {
+        match &self.object {
+            Object::Endpoint(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// Wake a thread blocked on IPC (the endpoints' wake hook).
@@ -78,7 +93,9 @@ pub const ROOT_MESSAGE_BYTES: usize = 4 << 20;
 /// (with their allocator overhead) plus the message bytes.
 pub const fn worst_case_heap() -> usize {
     const ENDPOINT_BYTES: usize = 256;
-    const MESSAGE_BYTES: usize = 64 + 16 * klib::ipc::MAX_MSG_HANDLES + 32;
+    const MESSAGE_BYTES: usize = core::mem::size_of::<klib::ipc::Message<InFlight>>()
+        + core::mem::size_of::<InFlight>() * klib::ipc::MAX_MSG_HANDLES
+        + 32;
     ROOT_ENDPOINTS * ENDPOINT_BYTES + ROOT_MESSAGES * MESSAGE_BYTES + ROOT_MESSAGE_BYTES
 }
 

@@ -164,7 +164,7 @@ fn run_user_suite() -> Option<TestResult> {
         limits: None,
     };
     let pid = match sched::spawn(0, &spec) {
-        Ok(pid) => pid,
+        Ok(spawned) => spawned.process.pid,
         Err(e) => return Some(Err(alloc::format!("spawning utest: {e}"))),
     };
     sched::run_until(|| sched::last_kernel_child().is_some_and(|(p, _)| p == pid));

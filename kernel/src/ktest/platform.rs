@@ -1,5 +1,6 @@
 //! Platform tests: the timer and its interrupt, the console's receive path
-//! (PL011 loopback), and the exception path catching a kernel data abort.
+//! (PL011 loopback, and who gets a pending Ctrl-C), and the exception path
+//! catching a kernel data abort.
 
 use super::TestResult;
 use crate::arch::fault::probe_read;
@@ -70,6 +71,36 @@ fn console_loopback_round_trip() -> TestResult {
     Ok(())
 }
 ktest!(console_loopback_round_trip);
+
+fn console_pending_ctrl_c_is_only_for_who_asks() -> TestResult {
+    // Two Ctrl-Cs typed with no foreground: one stays pending (the second
+    // is dropped); ordinary readers read past it, in order; only a reader
+    // that asks for Ctrl-C gets it (the shell's editor).
+    const TYPED: &[u8] = b"\x03a\x03b\r\n";
+    let console = crate::board().console();
+    while crate::console::read_byte().is_some() {}
+    let (plain, asked) = crate::console::exclusive(|| {
+        console.set_loopback(true);
+        console.write_bytes(TYPED);
+        let mut plain = Vec::new();
+        wait_until(500, || {
+            while let Some(b) = crate::console::read_input(false) {
+                plain.push(b);
+            }
+            plain.len() >= 4
+        });
+        console.set_loopback(false);
+        let mut asked = Vec::new();
+        while let Some(b) = crate::console::read_input(true) {
+            asked.push(b);
+        }
+        (plain, asked)
+    });
+    check_eq!(plain.as_slice(), b"ab\r\n");
+    check_eq!(asked.as_slice(), b"\x03");
+    Ok(())
+}
+ktest!(console_pending_ctrl_c_is_only_for_who_asks);
 
 fn exception_kernel_data_abort_caught() -> TestResult {
     // Unmapped in the kernel half (nothing lives at the top of the range)...

@@ -6,6 +6,7 @@
 
 use abi::layout::USER_END;
 use abi::Error;
+use core::mem::MaybeUninit;
 
 extern "C" {
     /// Copy `len` bytes from user `src` to kernel `dst`; returns the number
@@ -44,15 +45,24 @@ pub fn copy_from_user_vec(src: usize, len: usize) -> Result<alloc::vec::Vec<u8>,
     check(src, len)?;
     let mut v = alloc::vec::Vec::new();
     v.try_reserve_exact(len).map_err(|_| Error::OutOfMemory)?;
-    // SAFETY: the vector has room for `len` bytes; the user side is
-    // accessed unprivileged with fault fixups.
-    let left = unsafe { __copy_from_user(v.as_mut_ptr(), src, len) };
-    if left != 0 {
-        return Err(Error::BadAddress);
-    }
+    copy_from_user_uninit(&mut v.spare_capacity_mut()[..len], src)?;
     // SAFETY: all `len` bytes were written just above.
     unsafe { v.set_len(len) };
     Ok(v)
+}
+
+/// Fill `dst`, which need not be initialised, from user memory at `src`.
+/// On success every byte of `dst` has been written.
+pub fn copy_from_user_uninit(dst: &mut [MaybeUninit<u8>], src: usize) -> Result<(), Error> {
+    check(src, dst.len())?;
+    // SAFETY: `dst` is a valid kernel buffer of that length (written, never
+    // read); the user side is accessed unprivileged with fault fixups.
+    let left = unsafe { __copy_from_user(dst.as_mut_ptr().cast(), src, dst.len()) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Error::BadAddress)
+    }
 }
 
 /// Write `src` to user memory at `dst`.
@@ -90,11 +100,11 @@ pub fn write_struct<T: Copy>(dst: usize, room: usize, value: &T) -> Result<(), E
     copy_to_user(dst, bytes)
 }
 
-// Both copies move 64 bytes per loop iteration while they can (pairs of
-// kernel-side loads or stores, eight unprivileged accesses on the user
-// side), then 8 bytes, then single bytes. A fault in the 64-byte loop
-// reports the whole 64-byte piece as not copied (callers only test for
-// zero).
+// Both copies move 64 bytes per iteration while at least 64 are left (eight
+// unprivileged 8-byte accesses, the kernel side in pairs), then 8 bytes,
+// then single bytes. `ldtr`/`sttr` have no pair form. Every user access has
+// a fixup entry; a fault returns the count not yet copied from the start of
+// the step it happened in (never 0, so the caller sees the failure).
 core::arch::global_asm!(
     ".section .text.usercopy, \"ax\"",
     ".global __copy_from_user",

@@ -5,32 +5,36 @@
 use super::process::as_bytes_mut;
 use super::{ok2, Ret, SysError};
 use crate::arch::timer;
-use crate::ipc::{Endpoint, InFlight, Object, Rights};
+use crate::ipc::{Endpoint, HandleTable, InFlight, Object, Rights};
 use crate::mm::usercopy;
 use crate::task::sched;
 use abi::ipc::{MAX_MSG_BYTES, MAX_MSG_HANDLES, MAX_WAIT_HANDLES};
 use abi::{sys, CallArgs, Error};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use klib::ipc::{self as kipc, RecvError, SendError};
+use core::cell::RefCell;
+use klib::ipc::{self as kipc, Bytes, RecvError, SendError};
 
 fn value(h: u64) -> Result<u32, Error> {
     u32::try_from(h).map_err(|_| Error::InvalidHandle)
 }
 
+/// The endpoint behind handle `h` in `table`, if the handle has `need` rights.
+fn endpoint_in(table: &HandleTable, h: u32, need: Rights) -> Result<Arc<Endpoint>, Error> {
+    let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
+    let Object::Endpoint(ep) = object else {
+        return Err(Error::WrongType);
+    };
+    if !rights.contains(need) {
+        return Err(Error::AccessDenied);
+    }
+    Ok(ep.clone())
+}
+
 /// The endpoint behind handle `h`, if the handle has `need` rights.
 fn endpoint(h: u64, need: Rights) -> Result<Arc<Endpoint>, Error> {
     let h = value(h)?;
-    sched::with_current(|table, _| {
-        let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
-        let Object::Endpoint(ep) = object else {
-            return Err(Error::WrongType);
-        };
-        if !rights.contains(need) {
-            return Err(Error::AccessDenied);
-        }
-        Ok(ep.clone())
-    })?
+    sched::with_current(|table, _| endpoint_in(table, h, need))?
 }
 
 /// The counter value at which a wait of `timeout_ns` ends (`None`: never).
@@ -58,10 +62,26 @@ pub fn create() -> Ret {
     ok2(a as u64, b as u64)
 }
 
-/// Send on `ep` from the current process: bytes at `data` and the handles
-/// whose values are at `handles`. On any error the caller keeps them all.
+/// Write `len` bytes of user memory at `data` into a message being queued:
+/// into its inline buffer when small, otherwise into a heap buffer that is
+/// not zero-filled first.
+fn fill_from_user(bytes: &mut Bytes, data: u64, len: usize) -> Result<(), Error> {
+    if let Some(buf) = bytes.inline_mut() {
+        return usercopy::copy_from_user(buf, data as usize);
+    }
+    let mut v: Vec<u8> = Vec::with_capacity(len);
+    usercopy::copy_from_user_uninit(&mut v.spare_capacity_mut()[..len], data as usize)?;
+    // SAFETY: the copy succeeded, so it initialised the first `len` bytes.
+    unsafe { v.set_len(len) };
+    bytes.set_heap(v);
+    Ok(())
+}
+
+/// Send from the current process on `ep`, or (`None`) on the endpoint of
+/// its handle `own`: bytes at `data` and the handles whose values are at
+/// `handles`. On any error the caller keeps them all.
 fn send_from_user(
-    ep: &Arc<Endpoint>,
+    ep: Option<&Arc<Endpoint>>,
     own: u32,
     data: u64,
     len: u64,
@@ -76,46 +96,63 @@ fn send_from_user(
     let mut values = [0u32; MAX_MSG_HANDLES];
     usercopy::copy_from_user(as_bytes_mut(&mut values[..count]), handles as usize)?;
     let values = &values[..count];
-    let mut bytes = alloc::vec![0u8; len];
-    usercopy::copy_from_user(&mut bytes, data as usize)?;
+    usercopy::check(data as usize, len)?;
 
-    let account = sched::with_current(|table, account| {
+    // One table lock for the lookup, the checks, moving the handles and
+    // waking the receiver. Nothing dropped in here can be the last
+    // reference to an endpoint: a looked-up endpoint stays in the table,
+    // moved handles go into the queue, and the peer is referenced by
+    // something other than the handles moved (they cannot be either end).
+    sched::with_ipc(|cur| {
+        let (table, account, mut waker) = cur.parts();
+        let looked_up;
+        let ep = match ep {
+            Some(ep) => ep,
+            None => {
+                looked_up = endpoint_in(table, own, Rights::WRITE)?;
+                &looked_up
+            }
+        };
         for (i, &h) in values.iter().enumerate() {
             let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
             if !rights.contains(Rights::TRANSFER) {
                 return Err(Error::AccessDenied);
             }
-            // The same handle twice, or the channel's own ends through itself.
-            let own_end = matches!(object, Object::Endpoint(other) if ep.is_self_or_peer(other));
-            if values[..i].contains(&h) || h == own || own_end {
+            // The same handle twice, the channel's own ends through itself,
+            // or an endpoint whose queue leads back here (a cycle).
+            let cycle = matches!(object, Object::Endpoint(other) if ep.send_would_cycle(other));
+            if values[..i].contains(&h) || h == own || cycle {
                 return Err(Error::InvalidArgument);
             }
         }
-        Ok(account.clone())
-    })??;
-    ep.send(bytes, count, &account, || {
-        sched::with_current(|table, _| {
-            values
-                .iter()
-                .map(|&h| {
-                    let (object, rights) = table.remove(h).expect("validated handle");
-                    InFlight { object, rights }
-                })
-                .collect::<Vec<_>>()
+        ep.send(
+            len,
+            count,
+            account,
+            |bytes| fill_from_user(bytes, data, len),
+            || {
+                values
+                    .iter()
+                    .map(|&h| {
+                        let (object, rights) = table.remove(h).expect("validated handle");
+                        InFlight { object, rights }
+                    })
+                    .collect()
+            },
+            |pid| waker.wake_ipc(pid),
+        )
+        .map_err(|e| match e {
+            SendError::Fault(e) => e,
+            SendError::TooBig => Error::InvalidArgument,
+            SendError::QueueFull => Error::QueueFull,
+            SendError::PeerClosed => Error::PeerClosed,
+            SendError::Quota(_) => Error::QuotaExceeded,
         })
-        .expect("sending process is current")
-    })
-    .map_err(|e| match e {
-        SendError::TooBig => Error::InvalidArgument,
-        SendError::QueueFull => Error::QueueFull,
-        SendError::PeerClosed => Error::PeerClosed,
-        SendError::Quota(_) => Error::QuotaExceeded,
-    })
+    })?
 }
 
 pub fn send(h: u64, data: u64, len: u64, handles: u64, count: u64) -> Ret {
-    let ep = endpoint(h, Rights::WRITE)?;
-    send_from_user(&ep, value(h)?, data, len, handles, count)?;
+    send_from_user(None, value(h)?, data, len, handles, count)?;
     ok2(0, 0)
 }
 
@@ -125,44 +162,54 @@ enum Refusal {
     Error(Error),
 }
 
-/// One receive attempt: on success the data is in the user's buffer, the
-/// handles are in the caller's table and their values in `hbuf`.
+/// One receive attempt into the current process (whose handle table is
+/// `table`): on success the data is in the user's buffer, the handles are
+/// in the table and their values in `hbuf`.
 fn try_recv(
     ep: &Endpoint,
+    table: &mut HandleTable,
     buf: u64,
     len: usize,
     hbuf: u64,
     hcap: usize,
 ) -> Result<(usize, usize), RecvError<Refusal>> {
-    let ((n, values), mut msg) = ep.recv(|m| {
-        let (bytes, handles) = (m.data().len(), m.handle_count());
-        if bytes > len || handles > hcap {
-            return Err(Refusal::TooSmall { bytes, handles });
-        }
-        let mut values = [0u32; MAX_MSG_HANDLES];
-        sched::with_current(|table, _| table.peek_next(handles, &mut values))
-            .map_err(Refusal::Error)?
-            .map_err(|_| Refusal::Error(Error::QuotaExceeded))?;
-        usercopy::copy_to_user(buf as usize, m.data()).map_err(Refusal::Error)?;
-        usercopy::copy_to_user(hbuf as usize, as_bytes_mut(&mut values[..handles]))
-            .map_err(Refusal::Error)?;
-        Ok((bytes, values))
-    })?;
-    let handles = msg.take_handles();
-    let count = handles.len();
-    sched::with_current(|table, _| {
-        for (i, h) in handles.into_iter().enumerate() {
-            let got = table.insert(h.object, h.rights).ok();
-            debug_assert_eq!(got, Some(values[i]));
-        }
-    })
-    .expect("receiving process is current");
-    Ok((n, count))
+    let table = RefCell::new(table);
+    ep.recv(
+        |m| {
+            let (bytes, handles) = (m.data().len(), m.handle_count());
+            if bytes > len || handles > hcap {
+                return Err(Refusal::TooSmall { bytes, handles });
+            }
+            let mut values = [0u32; MAX_MSG_HANDLES];
+            if handles > 0 {
+                table
+                    .borrow()
+                    .peek_next(handles, &mut values)
+                    .map_err(|_| Refusal::Error(Error::QuotaExceeded))?;
+                usercopy::copy_to_user(hbuf as usize, as_bytes_mut(&mut values[..handles]))
+                    .map_err(Refusal::Error)?;
+            }
+            usercopy::copy_to_user(buf as usize, m.data()).map_err(Refusal::Error)?;
+            Ok((bytes, values))
+        },
+        |(n, values), m| {
+            let mut table = table.borrow_mut();
+            let mut count = 0;
+            for h in m.take_handles() {
+                let got = table.insert(h.object, h.rights).ok();
+                debug_assert_eq!(got, Some(values[count]));
+                count += 1;
+            }
+            (n, count)
+        },
+    )
 }
 
-/// Receive on `ep`, waiting until `until` (None: forever) if `block`.
+/// Receive on `ep`, or (`None`) on the endpoint of the current process's
+/// handle `own`, waiting up to `timeout_ns` for a message.
 fn recv_blocking(
-    ep: &Arc<Endpoint>,
+    ep: Option<&Arc<Endpoint>>,
+    own: u32,
     buf: u64,
     len: u64,
     hbuf: u64,
@@ -175,9 +222,19 @@ fn recv_blocking(
         .min(MAX_MSG_HANDLES);
     usercopy::check(buf as usize, len)?;
     let until = deadline(timeout_ns);
-    let me = sched::current_pid();
+    let mut held: Option<Arc<Endpoint>> = ep.cloned();
     loop {
-        match try_recv(ep, buf, len, hbuf, hcap) {
+        // The lookup (first time round) and the attempt under one lock.
+        let (attempt, me) = sched::with_ipc(|cur| {
+            let me = cur.pid();
+            let (table, _, _) = cur.parts();
+            let ep = match &held {
+                Some(ep) => ep,
+                None => held.insert(endpoint_in(table, own, Rights::READ)?),
+            };
+            Ok::<_, Error>((try_recv(ep, table, buf, len, hbuf, hcap), me))
+        })??;
+        match attempt {
             Ok((n, h)) => return ok2(n as u64, h as u64),
             Err(RecvError::PeerClosed) => return Err(Error::PeerClosed.into()),
             Err(RecvError::Refused(Refusal::TooSmall { bytes, handles })) => {
@@ -192,10 +249,11 @@ fn recv_blocking(
                 if until.is_some_and(|u| timer::counter() >= u) {
                     return Err(Error::TimedOut.into());
                 }
+                let ep = held.as_ref().expect("looked up above");
                 ep.add_waiter(me);
-                sched::block_ipc(until);
+                let killed = sched::block_ipc(until);
                 ep.remove_waiter(me);
-                if sched::interrupted() {
+                if killed {
                     return Err(Error::TimedOut.into());
                 }
             }
@@ -204,8 +262,7 @@ fn recv_blocking(
 }
 
 pub fn recv(h: u64, buf: u64, len: u64, hbuf: u64, hcap: u64, timeout_ns: u64) -> Ret {
-    let ep = endpoint(h, Rights::READ)?;
-    recv_blocking(&ep, buf, len, hbuf, hcap, timeout_ns)
+    recv_blocking(None, value(h)?, buf, len, hbuf, hcap, timeout_ns)
 }
 
 pub fn wait_many(handles: u64, count: u64, timeout_ns: u64) -> Ret {
@@ -238,9 +295,9 @@ pub fn wait_many(handles: u64, count: u64, timeout_ns: u64) -> Ret {
             return Err(Error::TimedOut.into());
         }
         eps.iter().for_each(|ep| ep.add_waiter(me));
-        sched::block_ipc(until);
+        let killed = sched::block_ipc(until);
         eps.iter().for_each(|ep| ep.remove_waiter(me));
-        if sched::interrupted() {
+        if killed {
             return Err(Error::TimedOut.into());
         }
     }
@@ -250,7 +307,7 @@ pub fn call(h: u64, args: u64, timeout_ns: u64) -> Ret {
     let args: CallArgs = usercopy::read_struct(args as usize)?;
     let ep = endpoint(h, Rights::READ.union(Rights::WRITE))?;
     send_from_user(
-        &ep,
+        Some(&ep),
         value(h)?,
         args.send_data,
         args.send_len,
@@ -258,7 +315,8 @@ pub fn call(h: u64, args: u64, timeout_ns: u64) -> Ret {
         args.send_handle_count,
     )?;
     recv_blocking(
-        &ep,
+        Some(&ep),
+        0,
         args.recv_buf,
         args.recv_len,
         args.recv_handles,
@@ -274,11 +332,11 @@ pub fn recv_into(
     len: u64,
     timeout_ns: u64,
 ) -> Result<usize, SysError> {
-    let [n, _, _] = recv_blocking(ep, buf, len, 0, 0, timeout_ns)?;
+    let [n, _, _] = recv_blocking(Some(ep), 0, buf, len, 0, 0, timeout_ns)?;
     Ok(n as usize)
 }
 
 /// Send `len` bytes from user memory at `data` (no handles).
 pub fn send_bytes(ep: &Arc<Endpoint>, data: u64, len: u64) -> Result<(), Error> {
-    send_from_user(ep, 0, data, len, 0, 0)
+    send_from_user(Some(ep), 0, data, len, 0, 0)
 }

@@ -19,8 +19,12 @@ pub fn debug_write(ptr: u64, len: u64) -> Ret {
 }
 
 /// Read at least one byte of console input (sleeping until some arrives),
-/// at most `len`.
-pub fn read(ptr: u64, len: u64) -> Ret {
+/// at most `len`; a pending Ctrl-C only with `CONSOLE_READ_CTRL_C`.
+pub fn read(ptr: u64, len: u64, flags: u64) -> Ret {
+    if flags & !abi::sys::CONSOLE_READ_CTRL_C != 0 {
+        return Err(Error::InvalidArgument.into());
+    }
+    let take_ctrl_c = flags & abi::sys::CONSOLE_READ_CTRL_C != 0;
     let len = usize::try_from(len)
         .map_err(|_| Error::InvalidArgument)?
         .min(256);
@@ -32,7 +36,7 @@ pub fn read(ptr: u64, len: u64) -> Ret {
     loop {
         let mut n = 0;
         while n < len {
-            match crate::console::read_byte() {
+            match crate::console::read_input(take_ctrl_c) {
                 Some(b) => {
                     buf[n] = b;
                     n += 1;

@@ -48,6 +48,7 @@ fn io_target(h: u64, need: Rights) -> Result<IoTarget, Error> {
         Ok(match object {
             Object::File(f) => IoTarget::File(f.clone()),
             Object::Endpoint(e) => IoTarget::Channel(e.clone()),
+            Object::Process(_) => return Err(Error::WrongType),
         })
     })?
 }
@@ -346,11 +347,11 @@ pub fn power(action: u64) -> Ret {
     }
 }
 
-pub fn console_foreground(pid: u64) -> Ret {
-    let pid = u32::try_from(pid).map_err(|_| Error::NotFound)?;
-    if pid != 0 && !sched::is_descendant(pid)? {
-        return Err(Error::AccessDenied.into());
-    }
+pub fn console_foreground(h: u64) -> Ret {
+    let pid = match h {
+        0 => 0,
+        h => super::process::process_ref(h, crate::ipc::Rights::KILL)?.pid,
+    };
     crate::console::set_foreground(pid);
     ok0()
 }

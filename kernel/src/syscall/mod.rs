@@ -59,7 +59,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
         sys::SLEEP => time::sleep(a[0]),
         sys::CLOCK => time::clock(),
         sys::DEBUG_WRITE => console::debug_write(a[0], a[1]),
-        sys::CONSOLE_READ => console::read(a[0], a[1]),
+        sys::CONSOLE_READ => console::read(a[0], a[1], a[2]),
         sys::MEM_MAP => memory::map(a[0], a[1], a[2]),
         sys::MEM_UNMAP => memory::unmap(a[0], a[1]),
         sys::PROCESS_INFO => process::info(a[0], a[1], a[2]),
@@ -93,6 +93,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
         sys::GETCWD => fs::getcwd(a[0], a[1]),
         sys::MOUNTS => fs::mounts(a[0], a[1]),
         sys::PROCESS_LIST => fs::process_list(a[0], a[1]),
+        sys::PROCESS_OPEN => process::open(a[0]),
         sys::POWER => fs::power(a[0]),
         sys::CONSOLE_FOREGROUND => fs::console_foreground(a[0]),
         #[cfg(feature = "ktest")]

@@ -1,10 +1,15 @@
-//! Process calls: exit, spawn, wait, kill, yield, process and system info.
+//! Process calls: exit, spawn, wait, kill, open a descendant, yield,
+//! process and system info. A process is named by a handle (from `spawn` or
+//! `process_open`); `process_info` and `process_list` use pids, for display.
 
-use super::{ok0, ok1, Ret};
+use super::{ok0, ok1, ok2, Ret};
+use crate::ipc::{Object, Rights};
 use crate::mm::{frames, usercopy};
+use crate::task::process::ProcessRef;
 use crate::task::sched;
 use abi::process::{MAX_ARGS, MAX_ARG_BYTES, MAX_NAME};
 use abi::{sys, ArgSlice, Error, ExitStatus, SpawnRequest, SysInfo};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 pub fn exit(code: u64) -> Ret {
@@ -68,8 +73,23 @@ pub fn spawn(req: u64) -> Ret {
         stdio: req.stdio,
         limits: Some(amounts),
     };
-    let pid = sched::spawn(sched::current_pid(), &spec)?;
-    ok1(pid as u64)
+    let spawned = sched::spawn(sched::current_pid(), &spec)?;
+    ok2(spawned.handle as u64, spawned.process.pid as u64)
+}
+
+/// The process behind handle `h`, if the handle has `need` rights.
+pub fn process_ref(h: u64, need: Rights) -> Result<Arc<ProcessRef>, Error> {
+    let h = u32::try_from(h).map_err(|_| Error::InvalidHandle)?;
+    sched::with_current(|table, _| {
+        let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
+        let Object::Process(process) = object else {
+            return Err(Error::WrongType);
+        };
+        if !rights.contains(need) {
+            return Err(Error::AccessDenied);
+        }
+        Ok(process.clone())
+    })?
 }
 
 /// View a slice of u32 handle values as bytes (for user copies).
@@ -78,20 +98,31 @@ pub fn as_bytes_mut(values: &mut [u32]) -> &mut [u8] {
     unsafe { core::slice::from_raw_parts_mut(values.as_mut_ptr() as *mut u8, values.len() * 4) }
 }
 
-pub fn wait(pid: u64, flags: u64) -> Ret {
+pub fn wait(h: u64, flags: u64) -> Ret {
     if flags & !sys::WAIT_NOHANG != 0 {
         return Err(Error::InvalidArgument.into());
     }
-    let pid = u32::try_from(pid).map_err(|_| Error::NotFound)?;
-    let status = sched::wait(pid, flags & sys::WAIT_NOHANG != 0)?;
+    let process = process_ref(h, Rights::READ)?;
+    let status = sched::wait(&process, flags & sys::WAIT_NOHANG != 0)?;
     let (kind, value) = status.encode();
     Ok([kind, value, 0])
 }
 
-pub fn kill(pid: u64) -> Ret {
-    let pid = u32::try_from(pid).map_err(|_| Error::NotFound)?;
-    sched::kill(pid)?;
+pub fn kill(h: u64) -> Ret {
+    let process = process_ref(h, Rights::KILL)?;
+    sched::kill(&process);
     ok0()
+}
+
+pub fn open(pid: u64) -> Ret {
+    let pid = u32::try_from(pid).map_err(|_| Error::NotFound)?;
+    let process = sched::open_process(pid)?;
+    let h = sched::with_current(|table, _| {
+        table
+            .insert(Object::Process(process), Rights::PROCESS)
+            .map_err(|_| Error::QuotaExceeded)
+    })??;
+    ok1(h as u64)
 }
 
 pub fn yield_now() -> Ret {

@@ -14,6 +14,34 @@ use klib::PAGE_SIZE;
 
 pub type Pid = u32;
 
+/// What a process handle names: the process's pid and, once it has ended,
+/// how. It outlives the process record (which goes as soon as the process
+/// has ended), so a handle can still be waited on afterwards; it holds no
+/// resources besides its own few bytes.
+pub struct ProcessRef {
+    pub pid: Pid,
+    status: spin::Once<ExitStatus>,
+}
+
+impl ProcessRef {
+    pub fn new(pid: Pid) -> Self {
+        Self {
+            pid,
+            status: spin::Once::new(),
+        }
+    }
+
+    /// How the process ended, or `None` while it runs.
+    pub fn status(&self) -> Option<ExitStatus> {
+        self.status.get().copied()
+    }
+
+    /// Record how the process ended (the first record wins).
+    pub fn set_status(&self, status: ExitStatus) {
+        self.status.call_once(|| status);
+    }
+}
+
 /// Pages in each process's kernel stack.
 pub const KSTACK_PAGES: usize = 4;
 
@@ -22,8 +50,8 @@ pub const KSTACK_PAGES: usize = 4;
 pub enum Block {
     /// Until the counter reaches this value.
     Sleep { until: u64 },
-    /// Until this child exits.
-    Child(Pid),
+    /// Until this process ends.
+    Exit(Pid),
     /// Until console input arrives.
     Console,
     /// Until a watched endpoint is readable or its peer closes, or the
@@ -36,7 +64,8 @@ pub enum State {
     Runnable,
     Running,
     Blocked(Block),
-    /// Exited; waiting for the parent to collect the status.
+    /// Ended: everything it owned is freed; the record and its kernel
+    /// stack go at the next schedule (not while it still runs on that stack).
     Zombie(ExitStatus),
 }
 
@@ -110,7 +139,7 @@ pub struct Process {
     pub kstack: KernelStack,
     pub context: Context,
     pub fp: FpState,
-    /// Children not yet collected by `wait`, and the limit.
+    /// Children still running, and the limit.
     pub children: usize,
     pub children_quota: usize,
     /// Killed while it was not running: it ends itself at its next
@@ -125,11 +154,13 @@ pub struct Process {
     /// Handles to kernel objects. Emptied (outside the table lock) when
     /// the process ends.
     pub handles: HandleTable,
+    /// What handles to this process name; its status is set when it ends.
+    pub this: Arc<ProcessRef>,
 }
 
 impl Drop for Process {
-    /// The record goes when the process is collected: give back its slot
-    /// and settle its account with the parent's.
+    /// The record goes once the process has ended: give back its slot and
+    /// settle its account with the parent's.
     fn drop(&mut self) {
         debug_assert!(self.handles.is_empty(), "process dropped with open handles");
         self.account.release(Resource::Processes, 1);

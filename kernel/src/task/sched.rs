@@ -9,13 +9,13 @@
 
 use super::initrd;
 use super::loader;
-use super::process::{Block, KernelStack, Name, Pid, Process, State};
+use super::process::{Block, KernelStack, Name, Pid, Process, ProcessRef, State};
 use crate::arch::context::{self, Context, FpState};
 use crate::arch::cpu::{self, IrqGuard};
 use crate::arch::mmu;
 use crate::arch::timer;
 use crate::arch::trap::TrapFrame;
-use crate::ipc::{HandleTable, Rights};
+use crate::ipc::{HandleTable, HandleValue, Object, Rights};
 use abi::process::state as pstate;
 use abi::{Error, ExitStatus, ProcessInfo};
 use alloc::boxed::Box;
@@ -28,7 +28,7 @@ use spin::{Mutex, MutexGuard};
 /// Size of the process table (the most processes alive at once, zombies
 /// included). The root account holds exactly this many process slots.
 pub const MAX_PROCS: usize = 64;
-/// Default quota of children not yet collected by `wait`.
+/// Default quota of children running at once.
 pub const DEFAULT_CHILDREN_QUOTA: usize = 16;
 /// Largest program file `spawn` loads from the disk (it is read into the
 /// kernel heap; larger files get `QuotaExceeded`).
@@ -59,6 +59,10 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
 });
 
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
+
+/// Set when a process is marked killed; cleared once no live process is.
+/// Lets the return-to-user path skip the table lock when nobody is killed.
+static KILL_PENDING: AtomicBool = AtomicBool::new(false);
 
 fn table() -> MutexGuard<'static, Table> {
     TABLE.try_lock().expect("process table lock re-entered")
@@ -100,22 +104,30 @@ impl Table {
             })
     }
 
-    /// Free zombies nobody will collect (parent gone or the kernel).
-    fn reap_orphans(&mut self) {
+    /// Free the records of ended processes (not the running one: it may
+    /// still be on its kernel stack). Their status lives on in their
+    /// [`ProcessRef`] for whoever holds a handle.
+    fn reap_zombies(&mut self) {
         for i in 0..self.hi {
             if Some(i) == self.current {
                 continue;
             }
-            if let Some(p) = &self.slots[i] {
-                if p.parent == 0 && matches!(p.state, State::Zombie(_)) {
-                    self.slots[i] = None;
-                }
+            if matches!(&self.slots[i], Some(p) if matches!(p.state, State::Zombie(_))) {
+                self.slots[i] = None;
             }
         }
     }
 
-    /// Make `pid`'s children orphans (zombies among them are reaped on the
-    /// next schedule).
+    /// The slot of the live (not yet reaped) process `this` names.
+    fn slot_of_ref(&self, this: &Arc<ProcessRef>) -> Option<usize> {
+        self.slot_of(this.pid).filter(|&s| {
+            self.slots[s]
+                .as_ref()
+                .is_some_and(|p| Arc::ptr_eq(&p.this, this))
+        })
+    }
+
+    /// Make `pid`'s children orphans.
     fn orphan_children_of(&mut self, pid: Pid) {
         for p in self.slots[..self.hi].iter_mut().flatten() {
             if p.parent == pid {
@@ -132,13 +144,14 @@ impl Table {
             return;
         }
         p.killed = true;
+        KILL_PENDING.store(true, Ordering::Relaxed);
         if matches!(p.state, State::Blocked(_)) {
             p.state = State::Runnable;
         }
     }
 
     /// End the process in `slot`: free its memory now, record the status,
-    /// wake a waiting parent. Returns its handles' objects, which the
+    /// wake every process waiting for it. Returns its handles' objects, which the
     /// caller must drop *after* releasing the table lock (closing an
     /// endpoint wakes its peer's waiters, which takes the lock). The caller
     /// switches TTBR0 away first if it is the running process.
@@ -148,15 +161,18 @@ impl Table {
         let (pid, parent) = (p.pid, p.parent);
         p.aspace = None;
         p.state = State::Zombie(status);
+        p.this.set_status(status);
         let mut objects = Vec::new();
         p.handles.drain(|o| objects.push(o));
         self.orphan_children_of(pid);
         if parent == 0 {
             self.last_kernel_child = Some((pid, status));
         } else if let Some(ps) = self.slot_of(parent) {
-            let par = self.proc(ps);
-            if par.state == State::Blocked(Block::Child(pid)) {
-                par.state = State::Runnable;
+            self.proc(ps).children -= 1;
+        }
+        for p in self.slots[..self.hi].iter_mut().flatten() {
+            if p.state == State::Blocked(Block::Exit(pid)) {
+                p.state = State::Runnable;
             }
         }
         objects
@@ -166,7 +182,7 @@ impl Table {
 /// Switch to the next runnable process (or the idle loop), consuming the
 /// table guard. Returns when the caller's context runs again.
 fn schedule(mut t: MutexGuard<'static, Table>) {
-    t.reap_orphans();
+    t.reap_zombies();
     let prev = t.current;
     if let Some(i) = prev {
         let p = t.proc(i);
@@ -223,9 +239,17 @@ pub struct SpawnSpec<'a> {
     pub limits: Option<Amounts>,
 }
 
+/// A started process: what handles to it name, and the handle the parent
+/// got (0 when the parent is the kernel, which keeps `process` instead).
+pub struct Spawned {
+    pub process: Arc<ProcessRef>,
+    pub handle: HandleValue,
+}
+
 /// Start a process as a child of `parent` (0 = the kernel). Either it
-/// starts, with the handles moved into its table, or nothing changes.
-pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
+/// starts, with the handles moved into its table and a handle to it in the
+/// parent's, or nothing changes.
+pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Spawned, Error> {
     if spec.handles.len() > MAX_SPAWN_HANDLES {
         return Err(Error::InvalidArgument);
     }
@@ -248,9 +272,13 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
                 m += 1;
             }
             check_transferable(&p.handles, &all[..m])?;
+            // Room for the handle to the child once the moved ones are out.
+            if p.handles.free() + m == 0 {
+                return Err(Error::QuotaExceeded);
+            }
             p.account.clone()
         };
-        t.reap_orphans();
+        t.reap_zombies();
         account
     };
     let limits = match spec.limits {
@@ -331,6 +359,7 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
     };
     let pid = t.next_pid;
     t.next_pid = t.next_pid.wrapping_add(1).max(1);
+    let this = Arc::new(ProcessRef::new(pid));
     let mut p = Box::new(Process {
         pid,
         name: Name::new(spec.name),
@@ -346,9 +375,11 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
         cwd,
         account,
         handles: HandleTable::new(),
+        this: this.clone(),
     });
     // Move the handles: validated above, and nothing ran in between.
     let mut stdio_values = [0u32; 2];
+    let mut handle = 0;
     if parent != 0 {
         let ps = t.slot_of(parent).expect("parent is running");
         let mut move_one = |h: u32, t: &mut Table| -> u32 {
@@ -366,7 +397,15 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
                 stdio_values[i] = move_one(h, &mut t);
             }
         }
-        t.proc(ps).children += 1;
+        let par = t.proc(ps);
+        par.children += 1;
+        handle = match par
+            .handles
+            .insert(Object::Process(this.clone()), Rights::PROCESS)
+        {
+            Ok(v) => v,
+            Err(_) => unreachable!("room for the child's handle was checked before loading"),
+        };
     }
     let frame = p.user_frame();
     let mut regs = TrapFrame {
@@ -386,7 +425,10 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Error> {
     p.context = Context::new_user(frame);
     t.slots[slot] = Some(p);
     t.hi = t.hi.max(slot + 1);
-    Ok(pid)
+    Ok(Spawned {
+        process: this,
+        handle,
+    })
 }
 
 /// Every value in `handles` names a distinct handle with the TRANSFER right.
@@ -421,63 +463,76 @@ pub fn exit_current(status: ExitStatus) -> ! {
     unreachable!("a zombie was scheduled");
 }
 
-/// Collect child `pid`'s exit status, sleeping until it exits unless
-/// `nohang`.
-pub fn wait(pid: Pid, nohang: bool) -> Result<ExitStatus, Error> {
+/// How the process `this` names ended, sleeping until it does unless
+/// `nohang`. Its record is freed, and its account settled with its
+/// parent's, before this returns the status.
+pub fn wait(this: &Arc<ProcessRef>, nohang: bool) -> Result<ExitStatus, Error> {
     loop {
         let mut t = table();
         let me = t.current.ok_or(Error::InvalidArgument)?;
         if t.proc(me).killed {
             return Err(Error::TimedOut);
         }
-        let my_pid = t.proc(me).pid;
-        let cs = t
-            .slot_of(pid)
-            .filter(|&c| t.slots[c].as_ref().is_some_and(|p| p.parent == my_pid));
-        let cs = cs.ok_or(Error::NotFound)?;
-        if let State::Zombie(status) = t.proc(cs).state {
-            t.slots[cs] = None;
-            t.proc(me).children -= 1;
+        if let Some(status) = this.status() {
+            // The ended process is not the running one: its record goes now.
+            t.reap_zombies();
             return Ok(status);
         }
         if nohang {
             return Err(Error::WouldBlock);
         }
-        t.proc(me).state = State::Blocked(Block::Child(pid));
+        t.proc(me).state = State::Blocked(Block::Exit(this.pid));
         schedule(t);
     }
 }
 
-/// Kill `pid`, which must be a descendant of the caller.
-pub fn kill(pid: Pid) -> Result<(), Error> {
+/// End the process `this` names (the caller has checked the handle's
+/// rights). Killing a process that has already ended does nothing.
+pub fn kill(this: &Arc<ProcessRef>) {
     let mut t = table();
-    let me = t.current_pid();
-    let target = t.slot_of(pid).ok_or(Error::NotFound)?;
-    // Walk up from the target to see whether the caller is an ancestor.
-    let mut ancestor = t.proc(target).parent;
-    let mut hops = 0;
-    while ancestor != me && ancestor != 0 && hops < MAX_PROCS {
-        ancestor = t
-            .slot_of(ancestor)
-            .map_or(0, |s| t.slots[s].as_ref().map_or(0, |p| p.parent));
-        hops += 1;
-    }
-    if pid == me {
+    let Some(target) = t.slot_of_ref(this) else {
+        return;
+    };
+    if Some(target) == t.current {
         drop(t);
         exit_current(ExitStatus::Killed);
     }
-    if ancestor != me || me == 0 {
+    t.mark_killed(target);
+}
+
+/// What a new handle to `pid` names: a descendant of the running process,
+/// or (0) the running process itself. Anything else is `AccessDenied`.
+pub fn open_process(pid: Pid) -> Result<Arc<ProcessRef>, Error> {
+    if pid != 0 && !is_descendant(pid)? {
         return Err(Error::AccessDenied);
     }
-    t.mark_killed(target);
-    Ok(())
+    let t = table();
+    let slot = match pid {
+        0 => t.current.ok_or(Error::InvalidArgument)?,
+        pid => t.slot_of(pid).ok_or(Error::NotFound)?,
+    };
+    let p = t.slots[slot].as_ref().ok_or(Error::NotFound)?;
+    Ok(p.this.clone())
 }
 
 /// Whether the running process has been killed: blocking calls return
 /// early (with any error) when this is set, so their stacks unwind.
 pub fn interrupted() -> bool {
+    if !KILL_PENDING.load(Ordering::Relaxed) {
+        return false;
+    }
     let mut t = table();
-    t.current.is_some_and(|i| t.proc(i).killed)
+    let me = t.current.is_some_and(|i| t.proc(i).killed);
+    if !me {
+        let any = t.slots[..t.hi]
+            .iter()
+            .flatten()
+            .any(|p| p.killed && !matches!(p.state, State::Zombie(_)));
+        if !any {
+            KILL_PENDING.store(false, Ordering::Relaxed);
+        }
+    }
+    me
 }
 
 /// On the way back to user mode: end the running process if it was killed.
@@ -579,9 +634,8 @@ pub fn preempt_if_needed() {
 pub fn run_until(mut done: impl FnMut() -> bool) {
     loop {
         let irq = IrqGuard::new();
-        // Processes that exited with no parent to collect them go now, so
-        // `done` sees an up-to-date table.
-        table().reap_orphans();
+        // Processes that ended go now, so `done` sees an up-to-date table.
+        table().reap_zombies();
         if done() {
             return;
         }
@@ -666,6 +720,68 @@ pub fn with_current<R>(f: impl FnOnce(&mut HandleTable, &Arc<Account>) -> R) -> 
     Ok(f(&mut p.handles, &p.account))
 }
 
+/// The running process during one IPC system call, under one table lock:
+/// see [`with_ipc`].
+pub struct Current<'a> {
+    table: &'a mut Table,
+    slot: usize,
+}
+
+/// Wakes processes blocked in IPC while the table is locked for the
+/// running process (which, running, is never itself blocked).
+pub struct Waker<'a> {
+    others: [&'a mut [Option<Box<Process>>]; 2],
+}
+
+impl Current<'_> {
+    /// The running process's pid.
+    pub fn pid(&self) -> Pid {
+        self.table.slots[self.slot].as_ref().map_or(0, |p| p.pid)
+    }
+
+    /// The running process's handle table and account, and a [`Waker`]
+    /// for every other process, borrowed at once.
+    pub fn parts(&mut self) -> (&mut HandleTable, &Arc<Account>, Waker<'_>) {
+        let hi = self.table.hi;
+        let (before, rest) = self.table.slots[..hi].split_at_mut(self.slot);
+        let (me, after) = rest.split_first_mut().expect("current slot in range");
+        let p = me.as_mut().expect("current slot in use");
+        (
+            &mut p.handles,
+            &p.account,
+            Waker {
+                others: [before, after],
+            },
+        )
+    }
+}
+
+impl Waker<'_> {
+    /// Wake `pid` if it sleeps in an IPC wait.
+    pub fn wake_ipc(&mut self, pid: Pid) {
+        for p in self.others.iter_mut().flat_map(|s| s.iter_mut()).flatten() {
+            if p.pid == pid {
+                if matches!(p.state, State::Blocked(Block::Ipc { .. })) {
+                    p.state = State::Runnable;
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Run `f` on the running process with the table locked once: the IPC
+/// calls look up, validate, move handles and wake receivers in one go.
+/// Like [`with_current`], `f` must not drop kernel objects.
+pub fn with_ipc<R>(f: impl FnOnce(&mut Current) -> R) -> Result<R, Error> {
+    let mut t = table();
+    let slot = t.current.ok_or(Error::InvalidArgument)?;
+    Ok(f(&mut Current {
+        table: &mut t,
+        slot,
+    }))
+}
+
 /// Wake `pid` if it sleeps in an IPC wait (endpoint wake hook).
 pub fn wake_ipc(pid: Pid) {
     let mut t = table();
@@ -678,16 +794,18 @@ pub fn wake_ipc(pid: Pid) {
 }
 
 /// Sleep until woken by an endpoint the caller registered with, or until
-/// the counter reaches `until`.
-pub fn block_ipc(until: Option<u64>) {
+/// the counter reaches `until`. Returns whether the caller has been killed
+/// (it then must not wait again: see [`interrupted`]).
+pub fn block_ipc(until: Option<u64>) -> bool {
     let mut t = table();
-    let Some(me) = t.current else { return };
+    let Some(me) = t.current else { return false };
     // A killed process does not go to sleep: it is on its way out.
     if t.proc(me).killed {
-        return;
+        return true;
     }
     t.proc(me).state = State::Blocked(Block::Ipc { until });
     schedule(t);
+    interrupted()
 }
 
 /// Kill every process (the kernel test harness, after the user suite).

@@ -28,6 +28,13 @@ pub fn report(prog: &str, what: &str, e: Error) {
     rt::eprintln!("{prog}: {what}: {e}");
 }
 
+/// Kill process `pid` given as text (a descendant of the caller: its
+/// handle is opened, used and closed).
+pub fn kill_pid(pid: &str) -> Result<(), Error> {
+    let pid = pid.parse::<u32>().map_err(|_| Error::InvalidArgument)?;
+    rt::Child::open(pid)?.kill()
+}
+
 /// Write all of `data` to a file or channel handle, in pieces of at most
 /// one message. A full channel queue is retried after a short sleep.
 pub fn write_all(handle: u32, mut data: &[u8]) -> Result<(), Error> {

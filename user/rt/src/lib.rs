@@ -3,6 +3,7 @@
 //! - [`entry!`]: declares the program's `main(args) -> i32`; `_start` sets
 //!   up and calls it, and its return value becomes the exit code.
 //! - [`sys`]: typed system-call wrappers returning `Result<_, Error>`.
+//! - [`process::Child`]: a started process, owned through its handle.
 //! - [`println!`]/[`print!`]: console output.
 //! - a global allocator on pages mapped with `mem_map`, so `alloc`'s
 //!   `Vec`/`String`/`Box` work.
@@ -15,12 +16,14 @@ pub mod args;
 pub mod fs;
 pub mod heap;
 pub mod io;
+pub mod process;
 mod start;
 pub mod sys;
 pub mod syscall;
 
 pub use abi::{self, Error};
 pub use args::Args;
+pub use process::Child;
 pub use start::{startup_handles, stdin_handle, stdout_handle};
 
 /// Exit code of a program that panicked.

@@ -1,5 +1,6 @@
 //! Typed system-call wrappers: one function per call, `Result<_, Error>`.
 
+use crate::process::Child;
 use crate::syscall::call;
 use abi::{sys, ArgSlice, Error, ExitStatus, ProcessInfo, SpawnRequest, SysInfo};
 
@@ -26,7 +27,8 @@ fn slice(bytes: &[u8]) -> ArgSlice {
 }
 
 /// Start program `name` with `args` (argv[0] is the name, added here).
-pub fn spawn(name: &str, args: &[&str]) -> Result<Pid, Error> {
+/// The [`Child`] owns the new process handle.
+pub fn spawn(name: &str, args: &[&str]) -> Result<Child, Error> {
     spawn_with(name, args, &[], [0; abi::process::RESOURCES])
 }
 
@@ -38,7 +40,7 @@ pub fn spawn_with(
     args: &[&str],
     handles: &[Handle],
     limits: [u64; abi::process::RESOURCES],
-) -> Result<Pid, Error> {
+) -> Result<Child, Error> {
     spawn_full(name, args, handles, limits, [0, 0])
 }
 
@@ -50,7 +52,7 @@ pub fn spawn_full(
     handles: &[Handle],
     limits: [u64; abi::process::RESOURCES],
     stdio: [Handle; 2],
-) -> Result<Pid, Error> {
+) -> Result<Child, Error> {
     let mut argv = [ArgSlice::default(); abi::process::MAX_ARGS];
     if args.len() + 1 > argv.len() {
         return Err(Error::InvalidArgument);
@@ -68,30 +70,35 @@ pub fn spawn_full(
         limits,
         stdio,
     };
-    let [pid, _, _] = call(
+    let [handle, pid, _] = call(
         sys::SPAWN,
         [&req as *const SpawnRequest as u64, 0, 0, 0, 0, 0],
     )?;
-    Ok(pid as Pid)
+    Ok(Child::from_handle(handle as Handle, pid as Pid))
 }
 
 fn decode_status(r: [u64; 3]) -> Result<ExitStatus, Error> {
     ExitStatus::decode(r[0], r[1]).ok_or(Error::InvalidArgument)
 }
 
-/// Wait for child `pid` to end and collect its status.
-pub fn wait(pid: Pid) -> Result<ExitStatus, Error> {
-    decode_status(call(sys::WAIT, [pid as u64, 0, 0, 0, 0, 0])?)
+/// Wait for the process behind handle `h` to end; returns how.
+pub fn wait(h: Handle) -> Result<ExitStatus, Error> {
+    decode_status(call(sys::WAIT, [h as u64, 0, 0, 0, 0, 0])?)
 }
 
-/// Collect child `pid`'s status if it has ended (`WouldBlock` if not).
-pub fn try_wait(pid: Pid) -> Result<ExitStatus, Error> {
-    decode_status(call(sys::WAIT, [pid as u64, sys::WAIT_NOHANG, 0, 0, 0, 0])?)
+/// The status of the process behind `h` if it has ended (`WouldBlock` if not).
+pub fn try_wait(h: Handle) -> Result<ExitStatus, Error> {
+    decode_status(call(sys::WAIT, [h as u64, sys::WAIT_NOHANG, 0, 0, 0, 0])?)
 }
 
-/// Kill `pid` (a descendant).
-pub fn kill(pid: Pid) -> Result<(), Error> {
-    call(sys::KILL, [pid as u64, 0, 0, 0, 0, 0]).map(|_| ())
+/// Kill the process behind handle `h` (needs the `KILL` right).
+pub fn kill(h: Handle) -> Result<(), Error> {
+    call(sys::KILL, [h as u64, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// A new process handle to `pid`, a descendant of the caller.
+pub fn process_open(pid: Pid) -> Result<Handle, Error> {
+    call(sys::PROCESS_OPEN, [pid as u64, 0, 0, 0, 0, 0]).map(|r| r[0] as Handle)
 }
 
 /// Let another process run.
@@ -128,6 +135,23 @@ pub fn console_read(buf: &mut [u8]) -> Result<usize, Error> {
     call(
         sys::CONSOLE_READ,
         [buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0, 0],
+    )
+    .map(|r| r[0] as usize)
+}
+
+/// `console_read` that also takes a pending Ctrl-C (0x03) as data: for an
+/// interactive program that handles Ctrl-C itself, like the shell's editor.
+pub fn console_read_with_ctrl_c(buf: &mut [u8]) -> Result<usize, Error> {
+    call(
+        sys::CONSOLE_READ,
+        [
+            buf.as_mut_ptr() as u64,
+            buf.len() as u64,
+            sys::CONSOLE_READ_CTRL_C,
+            0,
+            0,
+            0,
+        ],
     )
     .map(|r| r[0] as usize)
 }
@@ -328,9 +352,10 @@ pub fn power(reboot: bool) -> Result<(), Error> {
     call(sys::POWER, [action, 0, 0, 0, 0, 0]).map(|_| ())
 }
 
-/// Make Ctrl-C on the console kill `pid` (0: nobody).
-pub fn console_foreground(pid: Pid) -> Result<(), Error> {
-    call(sys::CONSOLE_FOREGROUND, [pid as u64, 0, 0, 0, 0, 0]).map(|_| ())
+/// Make Ctrl-C on the console kill the process behind handle `h` (0:
+/// nobody; needs the `KILL` right).
+pub fn console_foreground(h: Handle) -> Result<(), Error> {
+    call(sys::CONSOLE_FOREGROUND, [h as u64, 0, 0, 0, 0, 0]).map(|_| ())
 }
 
 /// Read from a file or channel handle (a channel gives one message's

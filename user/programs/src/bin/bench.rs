@@ -213,8 +213,8 @@ fn child_main(args: &rt::Args) -> i32 {
 }
 
 /// A helper child running `bench --child <mode> [arg]` with one end of a
-/// new channel; returns (pid, our end). The child gets the default limits.
-fn spawn_helper(me: &str, mode: &str, arg: &str) -> Result<(u32, Handle), Error> {
+/// new channel; returns it and our end. The child gets the default limits.
+fn spawn_helper(me: &str, mode: &str, arg: &str) -> Result<(rt::Child, Handle), Error> {
     let (mine, theirs) = sys::channel_create()?;
     let args: &[&str] = if arg.is_empty() {
         &["--child", mode]
@@ -222,7 +222,7 @@ fn spawn_helper(me: &str, mode: &str, arg: &str) -> Result<(u32, Handle), Error>
         &["--child", mode, arg]
     };
     match sys::spawn_with(me, args, &[theirs], [0; rt::abi::process::RESOURCES]) {
-        Ok(pid) => Ok((pid, mine)),
+        Ok(child) => Ok((child, mine)),
         Err(e) => {
             let _ = sys::handle_close(mine);
             let _ = sys::handle_close(theirs);
@@ -335,7 +335,7 @@ fn null_syscalls(plan: &Plan) {
 /// `send` there (four system calls and two switches, like a pipe
 /// ping-pong), with `bytes` of data and optionally one handle each way.
 fn channel_rows(plan: &Plan, me: &str) {
-    let (pid, h) = match spawn_helper(me, "echo", "") {
+    let (child, h) = match spawn_helper(me, "echo", "") {
         Ok(x) => x,
         Err(e) => {
             for name in ["chan_rt_32b", "chan_rt_4k", "chan_rt_handle"] {
@@ -410,7 +410,7 @@ fn channel_rows(plan: &Plan, me: &str) {
     );
 
     let _ = sys::handle_close(h);
-    if let Err(e) = sys::wait(pid).and_then(expect_exit0) {
+    if let Err(e) = child.wait().and_then(expect_exit0) {
         println!("ERROR echo helper: {e}");
     }
 }
@@ -424,7 +424,7 @@ fn ctx_switch(plan: &Plan, me: &str) {
     // Round 0 is the warm-up.
     for r in 0..=plan.rounds {
         let res = (|| -> Result<f64, Error> {
-            let (pid, h) = spawn_helper(me, "yield", &arg)?;
+            let (child, h) = spawn_helper(me, "yield", &arg)?;
             let mut b = [0u8; 8];
             sys::channel_recv(h, &mut b, &mut [], NO_TIMEOUT).map_err(recv_err)?;
             if r > 0 {
@@ -435,7 +435,7 @@ fn ctx_switch(plan: &Plan, me: &str) {
             for _ in 0..n {
                 sys::yield_now();
             }
-            sys::wait(pid).and_then(expect_exit0)?;
+            child.wait().and_then(expect_exit0)?;
             let dt = now() - t0;
             if r > 0 {
                 phase_end();
@@ -456,8 +456,8 @@ fn spawn_wait_rows(plan: &Plan, me: &str) {
     let n = plan.spawn_iters;
     let run = |k: u64, name: &str, args: &[&str]| -> Result<(), Error> {
         for _ in 0..k {
-            let pid = sys::spawn(name, args)?;
-            sys::wait(pid).and_then(expect_exit0)?;
+            let child = sys::spawn(name, args)?;
+            child.wait().and_then(expect_exit0)?;
         }
         Ok(())
     };

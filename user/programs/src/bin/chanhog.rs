@@ -49,7 +49,7 @@ fn family(n: usize) -> i32 {
             }
         };
         match sys::spawn_with("chanhog", &["fill"], &[theirs], [0; 5]) {
-            Ok(pid) => children.push((pid, mine)),
+            Ok(child) => children.push((child, mine)),
             Err(e) => {
                 let _ = sys::handle_close(mine);
                 let _ = sys::handle_close(theirs);
@@ -65,7 +65,7 @@ fn family(n: usize) -> i32 {
     if refusal != Some(Error::QuotaExceeded) {
         code = 11;
     }
-    for (pid, ch) in children {
+    for (child, ch) in children {
         let mut msg = [0u8; 8];
         match sys::channel_recv(ch, &mut msg, &mut [], NO_TIMEOUT) {
             Ok((8, 0)) => {
@@ -78,7 +78,7 @@ fn family(n: usize) -> i32 {
             _ => code = 13,
         }
         let _ = sys::handle_close(ch);
-        let _ = sys::wait(pid);
+        let _ = child.wait();
     }
     code
 }

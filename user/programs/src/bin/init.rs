@@ -30,14 +30,14 @@ const MIN_RUN_NS: u64 = 1_000_000_000;
 /// Start one shell and wait for it; `true` if it ran for a while.
 fn run_shell() -> bool {
     let started = sys::clock_ns();
-    let pid = match sys::spawn_with("sh", &[], &[], SHELL_LIMITS) {
-        Ok(pid) => pid,
+    let shell = match sys::spawn_with("sh", &[], &[], SHELL_LIMITS) {
+        Ok(child) => child,
         Err(e) => {
             println!("init: cannot start sh: {e}");
             return false;
         }
     };
-    match sys::wait(pid) {
+    match shell.wait() {
         Ok(ExitStatus::Exited(code)) => println!("init: shell exited ({code}); starting a new one"),
         Ok(ExitStatus::Killed) => println!("init: shell was killed; starting a new one"),
         Ok(ExitStatus::Faulted(kind)) => {

@@ -15,11 +15,7 @@ fn main(args: rt::Args) -> i32 {
     }
     let mut status = 0;
     for arg in args.iter().skip(1) {
-        let result = arg
-            .parse::<u32>()
-            .map_err(|_| rt::Error::InvalidArgument)
-            .and_then(rt::sys::kill);
-        if let Err(e) = result {
+        if let Err(e) = userprogs::kill_pid(arg) {
             userprogs::report("kill", arg, e);
             status = 1;
         }

@@ -70,11 +70,7 @@ fn kill(args: &[&str]) -> i32 {
     }
     let mut status = 0;
     for arg in args {
-        let result = arg
-            .parse::<u32>()
-            .map_err(|_| rt::Error::InvalidArgument)
-            .and_then(rt::sys::kill);
-        if let Err(e) = result {
+        if let Err(e) = userprogs::kill_pid(arg) {
             rt::eprintln!("sh: kill: {arg}: {e}");
             status = 1;
         }

@@ -313,7 +313,7 @@ impl Editor {
         let mut draft: Vec<char> = Vec::new();
         let mut byte = [0u8; 1];
         loop {
-            if !matches!(rt::sys::console_read(&mut byte), Ok(1)) {
+            if !matches!(rt::sys::console_read_with_ctrl_c(&mut byte), Ok(1)) {
                 return ReadLine::Eof;
             }
             let Some(key) = self.keys.feed(byte[0]) else {

@@ -9,7 +9,8 @@ use alloc::vec::Vec;
 use rt::abi::process::{resource, DEFAULT_CHILD_LIMITS, RESOURCES};
 use rt::abi::ExitStatus;
 use rt::fs::File;
-use rt::sys::{self, Pid};
+use rt::sys;
+use rt::Child;
 use rt::Error;
 
 /// `$?` of a program that was killed (Ctrl-C or `kill`).
@@ -21,7 +22,7 @@ pub const STATUS_NOT_STARTED: i32 = 127;
 
 /// A started program.
 pub struct Job {
-    pub pid: Pid,
+    pub child: Child,
     pub name: String,
 }
 
@@ -77,14 +78,12 @@ fn show_status(status: ExitStatus, faults_only: bool) {
     }
 }
 
-/// Limits for a child: the defaults, except that another shell (a script
-/// or a nested interactive shell) is lent half of what this shell has
-/// spare of each resource, so that it can run pipelines of its own.
+/// Limits for a program: half of what this shell has spare of each
+/// resource, or the default where that is more. A program can then start
+/// programs of its own (a script, `utest`, `bench`), while the shell keeps
+/// the other half, so no command can take the shell's whole budget.
 fn limits_for(program: &str) -> [u64; RESOURCES] {
     let mut limits = [0; RESOURCES];
-    if userprogs::path::basename(program) != "sh" {
-        return limits;
-    }
     let Ok(me) = sys::process_info(0) else {
         return limits;
     };
@@ -94,7 +93,7 @@ fn limits_for(program: &str) -> [u64; RESOURCES] {
             limits[r] = half;
         }
     }
-    if limits[resource::PROCESSES] == 0 {
+    if userprogs::path::basename(program) == "sh" && limits[resource::PROCESSES] == 0 {
         rt::eprintln!("sh: note: no process slots to lend; {program} cannot start programs");
     }
     limits
@@ -149,7 +148,7 @@ impl Shell {
         drop(pipe_in);
         if pipeline.background {
             for job in &running {
-                rt::eprintln!("[{}] {}", job.pid, job.name);
+                rt::eprintln!("[{}] {}", job.child.pid(), job.name);
             }
             self.jobs.extend(running);
             self.last_status = last_done.unwrap_or(0);
@@ -204,11 +203,11 @@ impl Shell {
         let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
         let stdio = [Owned::raw(&stdin), Owned::raw(&stdout)];
         match sys::spawn_full(name, &args, &[], limits_for(name), stdio) {
-            Ok(pid) => {
+            Ok(child) => {
                 Owned::given(stdin);
                 Owned::given(stdout);
                 Started::Running(Job {
-                    pid,
+                    child,
                     name: name.clone(),
                 })
             }
@@ -251,10 +250,10 @@ impl Shell {
         for (i, job) in jobs.iter().enumerate().rev() {
             let is_last = i + 1 == jobs.len();
             if kill_rest {
-                let _ = sys::kill(job.pid);
+                let _ = job.child.kill();
             }
-            let _ = sys::console_foreground(job.pid);
-            let status = match sys::wait(job.pid) {
+            let _ = sys::console_foreground(job.child.handle());
+            let status = match job.child.wait() {
                 Ok(status) => status,
                 Err(e) => {
                     rt::eprintln!("sh: wait for {}: {e}", job.name);
@@ -277,16 +276,19 @@ impl Shell {
     /// Between commands, Ctrl-C goes to the interactive shell itself (as a
     /// byte it reads) or ends a script.
     fn release_console(&self) {
-        let pid = if self.interactive { 0 } else { self.pid };
-        let _ = sys::console_foreground(pid);
+        let target = match &self.this {
+            Some(this) if !self.interactive => this.handle(),
+            _ => 0,
+        };
+        let _ = sys::console_foreground(target);
     }
 
     /// Collect background programs that ended, and say so.
     pub fn reap_jobs(&mut self) {
-        self.jobs.retain(|job| match sys::try_wait(job.pid) {
+        self.jobs.retain(|job| match job.child.try_wait() {
             Err(Error::WouldBlock) => true,
             Ok(status) => {
-                rt::eprintln!("[{}] done: {}", job.pid, job.name);
+                rt::eprintln!("[{}] done: {}", job.child.pid(), job.name);
                 show_status(status, false);
                 false
             }

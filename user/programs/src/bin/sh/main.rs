@@ -33,7 +33,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use editor::{Editor, ReadLine};
 use exec::Job;
-use rt::sys;
 
 rt::entry!(main);
 
@@ -50,8 +49,9 @@ pub struct Shell {
     /// Programs started with `&` and not yet collected.
     pub jobs: Vec<Job>,
     pub editor: Editor,
-    /// This process's pid.
-    pub pid: u32,
+    /// A handle to this process: a script makes itself the console's
+    /// foreground between commands, so Ctrl-C ends it.
+    pub this: Option<rt::Child>,
 }
 
 impl Shell {
@@ -62,7 +62,7 @@ impl Shell {
             exit_request: None,
             jobs: Vec::new(),
             editor: Editor::default(),
-            pid: sys::process_info(0).map_or(0, |p| p.pid),
+            this: rt::Child::open(0).ok(),
         }
     }
 

@@ -234,6 +234,29 @@ pub fn rename_link_symlink_edge_cases() -> TestResult {
     })
 }
 
+pub fn spawn_of_big_or_bad_files_is_an_error() -> TestResult {
+    with_dir(|| {
+        // Larger than spawn reads (4 MiB): refused before any allocation
+        // (a sparse file, so the test writes almost nothing).
+        let big = format!("{DIR}/big-program");
+        File::create(&big)?.set_len(5 << 20)?;
+        check_eq!(
+            rt::sys::spawn(&big, &[]).map(|_| ()),
+            Err(Error::QuotaExceeded)
+        );
+        // Small but not an ELF program.
+        let text = format!("{DIR}/not-a-program");
+        fs::write(&text, b"echo hello\n")?;
+        check_eq!(
+            rt::sys::spawn(&text, &[]).map(|_| ()),
+            Err(Error::InvalidArgument)
+        );
+        fs::remove_file(&big)?;
+        fs::remove_file(&text)?;
+        Ok(())
+    })
+}
+
 pub fn big_file_round_trip_16m() -> TestResult {
     with_dir(|| {
         let p = format!("{DIR}/big");

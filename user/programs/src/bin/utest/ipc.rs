@@ -182,6 +182,44 @@ pub fn oversized_messages_lose_nothing() -> TestResult {
     })
 }
 
+/// Buffers that start mapped and run off the top of the stack: the copy
+/// faults part-way (inline-sized and larger messages, both directions).
+/// A faulting send queues nothing and keeps the handles; a faulting
+/// receive keeps the message queued.
+pub fn faulting_copies_lose_nothing() -> TestResult {
+    use rt::abi::layout::STACK_TOP;
+    leak_checked(|| {
+        let (a, b) = sys::channel_create()?;
+        let (x, y) = sys::channel_create()?;
+        let bad = (STACK_TOP - 16) as u64;
+        let hs = [x];
+        for len in [40u64, 200, MAX_MSG_BYTES as u64] {
+            let r = rt::syscall::call(
+                rt::abi::sys::CHANNEL_SEND,
+                [a as u64, bad, len, hs.as_ptr() as u64, 1, 0],
+            );
+            check_eq!(r.err(), Some(Error::BadAddress));
+            check_eq!(
+                sys::handle_info(x).map(|i| i.0),
+                Ok(rt::abi::ipc::object_type::CHANNEL_ENDPOINT)
+            );
+            check_eq!(recv(b).err(), Some(RecvError::Other(Error::WouldBlock)));
+        }
+        for len in [40usize, 200] {
+            let msg = alloc::vec![7u8; len];
+            sys::channel_send(a, &msg, &[])?;
+            let r = rt::syscall::call(
+                rt::abi::sys::CHANNEL_RECV,
+                [b as u64, bad, len as u64, 0, 0, 0],
+            );
+            check_eq!(r.err(), Some(Error::BadAddress));
+            check_eq!(recv(b).map(|m| m.0), Ok(msg));
+        }
+        close_all(&[a, b, x, y]);
+        Ok(())
+    })
+}
+
 pub fn buffer_too_small_keeps_the_message() -> TestResult {
     leak_checked(|| {
         let (a, b) = sys::channel_create()?;
@@ -240,11 +278,11 @@ pub fn queue_full_then_drained() -> TestResult {
     })
 }
 
-/// Spawn `chanhog fill` with default limits; returns (pid, report channel).
-fn start_fill() -> Result<(u32, Handle), Fail> {
+/// Spawn `chanhog fill` with default limits; returns it and its report channel.
+fn start_fill() -> Result<(rt::Child, Handle), Fail> {
     let (mine, theirs) = sys::channel_create()?;
-    let pid = sys::spawn_with("chanhog", &["fill"], &[theirs], [0; 5])?;
-    Ok((pid, mine))
+    let child = sys::spawn_with("chanhog", &["fill"], &[theirs], [0; 5])?;
+    Ok((child, mine))
 }
 
 fn read_report(ch: Handle) -> Result<(u32, u32), Fail> {
@@ -260,7 +298,7 @@ fn read_report(ch: Handle) -> Result<(u32, u32), Fail> {
 
 pub fn endpoint_quota_is_32_and_per_process() -> TestResult {
     leak_checked(|| {
-        let (pid, ch) = start_fill()?;
+        let (child, ch) = start_fill()?;
         let (endpoints, error) = read_report(ch)?;
         check_eq!(endpoints, 32);
         check_eq!(error, Error::QuotaExceeded.code() as u32);
@@ -268,7 +306,7 @@ pub fn endpoint_quota_is_32_and_per_process() -> TestResult {
         let (a, b) = sys::channel_create()?;
         close_all(&[a, b]);
         sys::handle_close(ch)?;
-        check_eq!(sys::wait(pid), Ok(ExitStatus::Exited(0)));
+        check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
         Ok(())
     })
 }
@@ -284,7 +322,7 @@ pub fn a_family_hits_its_own_quota_only() -> TestResult {
         limits[resource::PROCESSES] = 8;
         limits[resource::PAGES] = 8 * 4096;
         let before = sys::process_info(0)?.used[resource::ENDPOINTS];
-        let pid = sys::spawn_with("chanhog", &["family", "8"], &[], limits)?;
+        let child = sys::spawn_with("chanhog", &["family", "8"], &[], limits)?;
         // Lent, not created: our own account carries the family's limit.
         check_eq!(
             sys::process_info(0)?.used[resource::ENDPOINTS],
@@ -293,7 +331,7 @@ pub fn a_family_hits_its_own_quota_only() -> TestResult {
         // Outside the family, channels keep working.
         let (a, b) = sys::channel_create()?;
         close_all(&[a, b]);
-        check_eq!(sys::wait(pid), Ok(ExitStatus::Exited(0)));
+        check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
         Ok(())
     })
 }
@@ -329,6 +367,27 @@ pub fn send_away_then_close_loop_hits_a_limit() -> TestResult {
     })
 }
 
+pub fn channel_cycles_are_refused() -> TestResult {
+    leak_checked(|| {
+        // a2 parked in b1's queue; then b1 into a2's queue would make the
+        // two endpoints keep each other alive once every handle is closed.
+        let (a1, a2) = sys::channel_create()?;
+        let (b1, b2) = sys::channel_create()?;
+        sys::channel_send(b2, b"a2", &[a2])?;
+        check_eq!(
+            sys::channel_send(a1, b"b1", &[b1]),
+            Err(Error::InvalidArgument)
+        );
+        // Refused with nothing lost: b1 is still ours and usable.
+        check_eq!(sys::handle_info(b1).map(|_| ()), Ok(()));
+        // Through an unrelated channel, b1 travels fine.
+        let (c1, c2) = sys::channel_create()?;
+        sys::channel_send(c1, b"b1", &[b1])?;
+        close_all(&[a1, b2, c1, c2]);
+        Ok(())
+    })
+}
+
 pub fn blocked_receivers_wake() -> TestResult {
     leak_checked(|| {
         // On timeout.
@@ -342,7 +401,7 @@ pub fn blocked_receivers_wake() -> TestResult {
         close_all(&[a, b]);
         // On a send from another process.
         let (mine, theirs) = sys::channel_create()?;
-        let pid = sys::spawn_with("peer", &["send-after", "20"], &[theirs], [0; 5])?;
+        let child = sys::spawn_with("peer", &["send-after", "20"], &[theirs], [0; 5])?;
         let mut buf = [0u8; 8];
         check_eq!(
             sys::channel_recv(mine, &mut buf, &mut [], NO_TIMEOUT),
@@ -350,16 +409,16 @@ pub fn blocked_receivers_wake() -> TestResult {
         );
         check_eq!(&buf[..4], b"ping");
         sys::handle_close(mine)?;
-        check_eq!(sys::wait(pid), Ok(ExitStatus::Exited(0)));
+        check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
         // On the peer closing.
         let (mine, theirs) = sys::channel_create()?;
-        let pid = sys::spawn_with("peer", &["close-after", "20"], &[theirs], [0; 5])?;
+        let child = sys::spawn_with("peer", &["close-after", "20"], &[theirs], [0; 5])?;
         check_eq!(
             sys::channel_recv(mine, &mut buf, &mut [], NO_TIMEOUT),
             Err(RecvError::Other(Error::PeerClosed))
         );
         sys::handle_close(mine)?;
-        check_eq!(sys::wait(pid), Ok(ExitStatus::Exited(0)));
+        check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
         Ok(())
     })
 }
@@ -393,8 +452,8 @@ pub fn spawn_exit_cycles_with_channels_leave_no_leak() -> TestResult {
         for i in 0..100 {
             let (mine, theirs) = sys::channel_create()?;
             sys::channel_send(mine, b"queued for the child", &[])?;
-            let pid = sys::spawn_with("peer", &["close-after", "0"], &[theirs], [0; 5])?;
-            let status = sys::wait(pid);
+            let child = sys::spawn_with("peer", &["close-after", "0"], &[theirs], [0; 5])?;
+            let status = child.wait();
             check!(status == Ok(ExitStatus::Exited(0)), "cycle {i}: {status:?}");
             sys::handle_close(mine)?;
         }
@@ -479,13 +538,16 @@ pub fn spawn_delivers_exactly_the_given_handles() -> TestResult {
     leak_checked(|| {
         let (mine, theirs) = sys::channel_create()?;
         let (other_mine, other_theirs) = sys::channel_create()?;
-        let pid = sys::spawn_with("peer", &["echo"], &[theirs], [0; 5])?;
+        let child = sys::spawn_with("peer", &["echo"], &[theirs], [0; 5])?;
         // Moved: gone from here.
         check_eq!(sys::handle_info(theirs).err(), Some(Error::InvalidHandle));
         // The child has exactly one handle (the one we gave it).
-        check_eq!(sys::process_info(pid).map(|p| p.handles_used), Ok(1));
+        check_eq!(
+            sys::process_info(child.pid()).map(|p| p.handles_used),
+            Ok(1)
+        );
         close_all(&[mine, other_mine, other_theirs]);
-        check_eq!(sys::wait(pid), Ok(ExitStatus::Exited(0)));
+        check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
         // Bad handle lists are refused and nothing moves.
         let (x, y) = sys::channel_create()?;
         check_eq!(
@@ -508,7 +570,7 @@ pub fn spawn_delivers_exactly_the_given_handles() -> TestResult {
 pub fn call_round_trip_through_a_server() -> TestResult {
     leak_checked(|| {
         let (mine, theirs) = sys::channel_create()?;
-        let pid = sys::spawn_with("peer", &["echo"], &[theirs], [0; 5])?;
+        let child = sys::spawn_with("peer", &["echo"], &[theirs], [0; 5])?;
         for i in 0u32..50 {
             let mut reply = [0u8; 16];
             let req = i.to_le_bytes();
@@ -528,7 +590,7 @@ pub fn call_round_trip_through_a_server() -> TestResult {
         sys::channel_send(back[0], b"ok", &[])?;
         check_eq!(recv(y).map(|m| m.0), Ok(b"ok".to_vec()));
         close_all(&[back[0], y, mine]);
-        check_eq!(sys::wait(pid), Ok(ExitStatus::Exited(0)));
+        check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
         Ok(())
     })
 }
@@ -551,26 +613,26 @@ pub fn wait_many_reports_which() -> TestResult {
 
 pub fn process_info_reports_every_quota() -> TestResult {
     let (mine, theirs) = sys::channel_create()?;
-    let pid = sys::spawn_with("peer", &["echo"], &[theirs], [0; 5])?;
-    let child = sys::process_info(pid)?;
+    let child = sys::spawn_with("peer", &["echo"], &[theirs], [0; 5])?;
+    let info = sys::process_info(child.pid())?;
     let defaults = rt::abi::process::DEFAULT_CHILD_LIMITS;
-    check_eq!(child.limits, defaults);
-    check_eq!(child.handles_quota, 64);
-    check_eq!(child.handles_used, 1);
-    check_eq!(child.used[resource::PROCESSES], 1);
+    check_eq!(info.limits, defaults);
+    check_eq!(info.handles_quota, 64);
+    check_eq!(info.handles_used, 1);
+    check_eq!(info.used[resource::PROCESSES], 1);
     check!(
-        child.used[resource::PAGES] > 4,
+        info.used[resource::PAGES] > 4,
         "pages used {}",
-        child.used[resource::PAGES]
+        info.used[resource::PAGES]
     );
-    check_eq!(child.pages_used, child.used[resource::PAGES]);
+    check_eq!(info.pages_used, info.used[resource::PAGES]);
     let me = sys::process_info(0)?;
     check!(
         me.used[resource::PAGES] >= defaults[resource::PAGES],
         "the child's pages are lent from ours"
     );
     sys::handle_close(mine)?;
-    check_eq!(sys::wait(pid), Ok(ExitStatus::Exited(0)));
+    check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
     Ok(())
 }
 
@@ -580,14 +642,14 @@ pub fn killing_a_blocked_receiver_releases_everything() -> TestResult {
         // references to its endpoint on its kernel stack.
         for mode in ["echo", "send-after"] {
             let (mine, theirs) = sys::channel_create()?;
-            let pid = sys::spawn_with("peer", &[mode, "0"], &[theirs], [0; 5])?;
+            let child = sys::spawn_with("peer", &[mode, "0"], &[theirs], [0; 5])?;
             sys::sleep_ms(5);
             check_eq!(
-                sys::process_info(pid).map(|p| p.state),
+                sys::process_info(child.pid()).map(|p| p.state),
                 Ok(rt::abi::process::state::BLOCKED)
             );
-            sys::kill(pid)?;
-            check_eq!(sys::wait(pid), Ok(ExitStatus::Killed));
+            child.kill()?;
+            check_eq!(child.wait(), Ok(ExitStatus::Killed));
             // Its end was closed: we drain what it sent, then see PeerClosed.
             let mut buf = [0u8; 8];
             loop {

@@ -87,8 +87,24 @@ const TESTS: &[Test] = &[
         process::spawn_exit_cycles_leave_no_leak,
     ),
     (
-        "wait_and_kill_only_own_children",
-        process::wait_and_kill_only_own_children,
+        "process_handles_wait_and_kill",
+        process::process_handles_wait_and_kill,
+    ),
+    (
+        "process_open_only_reaches_descendants",
+        process::process_open_only_reaches_descendants,
+    ),
+    (
+        "process_handle_travels_in_a_message",
+        process::process_handle_travels_in_a_message,
+    ),
+    (
+        "spawn_needs_room_for_the_child_handle",
+        process::spawn_needs_room_for_the_child_handle,
+    ),
+    (
+        "closing_the_handle_detaches_the_child",
+        process::closing_the_handle_detaches_the_child,
     ),
     (
         "each_fault_kills_only_the_child",
@@ -148,6 +164,10 @@ const TESTS: &[Test] = &[
         "buffer_too_small_keeps_the_message",
         ipc::buffer_too_small_keeps_the_message,
     ),
+    (
+        "faulting_copies_lose_nothing",
+        ipc::faulting_copies_lose_nothing,
+    ),
     ("queue_full_then_drained", ipc::queue_full_then_drained),
     (
         "endpoint_quota_is_32_and_per_process",
@@ -160,6 +180,10 @@ const TESTS: &[Test] = &[
     (
         "send_away_then_close_loop_hits_a_limit",
         ipc::send_away_then_close_loop_hits_a_limit,
+    ),
+    (
+        "channel_cycles_are_refused",
+        ipc::channel_cycles_are_refused,
     ),
     ("blocked_receivers_wake", ipc::blocked_receivers_wake),
     (
@@ -200,6 +224,10 @@ const TESTS: &[Test] = &[
     (
         "rename_link_symlink_edge_cases",
         fs::rename_link_symlink_edge_cases,
+    ),
+    (
+        "spawn_of_big_or_bad_files_is_an_error",
+        fs::spawn_of_big_or_bad_files_is_an_error,
     ),
     ("big_file_round_trip_16m", fs::big_file_round_trip_16m),
     (

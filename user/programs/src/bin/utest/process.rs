@@ -10,8 +10,8 @@ use rt::abi::{self, Error, ExitStatus, FaultKind};
 use rt::sys;
 
 pub fn run_program(name: &str, args: &[&str]) -> Result<ExitStatus, Error> {
-    let pid = sys::spawn(name, args)?;
-    sys::wait(pid)
+    let child = sys::spawn(name, args)?;
+    child.wait()
 }
 
 // ---- processes ----
@@ -45,16 +45,149 @@ pub fn spawn_exit_cycles_leave_no_leak() -> TestResult {
     Ok(())
 }
 
-pub fn wait_and_kill_only_own_children() -> TestResult {
-    let me = sys::process_info(0)?;
-    check_eq!(sys::wait(me.pid), Err(Error::NotFound));
-    check_eq!(sys::wait(99_999), Err(Error::NotFound));
-    check_eq!(sys::kill(99_999), Err(Error::NotFound));
-    let pid = sys::spawn("spin", &[])?;
-    check_eq!(sys::try_wait(pid), Err(Error::WouldBlock));
-    check_eq!(sys::kill(pid), Ok(()));
-    check_eq!(sys::wait(pid), Ok(ExitStatus::Killed));
-    check_eq!(sys::wait(pid), Err(Error::NotFound));
+pub fn process_handles_wait_and_kill() -> TestResult {
+    let child = sys::spawn("spin", &[])?;
+    check_eq!(
+        sys::handle_info(child.handle()),
+        Ok((abi::ipc::object_type::PROCESS, abi::ipc::rights::PROCESS))
+    );
+    check_eq!(child.try_wait(), Err(Error::WouldBlock));
+    check_eq!(child.kill(), Ok(()));
+    check_eq!(child.wait(), Ok(ExitStatus::Killed));
+    // The handle outlives the process: the status can be read again, and
+    // killing an ended process does nothing.
+    check_eq!(child.wait(), Ok(ExitStatus::Killed));
+    check_eq!(child.kill(), Ok(()));
+    // Its record is gone already.
+    check_eq!(
+        sys::process_info(child.pid()).map(|_| ()),
+        Err(Error::NotFound)
+    );
+    let stale = child.handle();
+    drop(child);
+    check_eq!(sys::wait(stale), Err(Error::InvalidHandle));
+    check_eq!(sys::kill(stale), Err(Error::InvalidHandle));
+    check_eq!(sys::wait(0), Err(Error::InvalidHandle));
+    // A channel is not a process, nor a process a channel.
+    let (a, b) = sys::channel_create()?;
+    check_eq!(sys::wait(a), Err(Error::WrongType));
+    check_eq!(sys::kill(a), Err(Error::WrongType));
+    let child = sys::spawn("spin", &[])?;
+    check_eq!(
+        sys::channel_send(child.handle(), b"x", &[]),
+        Err(Error::WrongType)
+    );
+    // Rights: a READ-only copy may wait but not kill.
+    let watcher = sys::handle_dup(child.handle(), abi::ipc::rights::READ)?;
+    check_eq!(sys::kill(watcher), Err(Error::AccessDenied));
+    check_eq!(sys::try_wait(watcher), Err(Error::WouldBlock));
+    child.kill()?;
+    check_eq!(sys::wait(watcher), Ok(ExitStatus::Killed));
+    for h in [a, b, watcher] {
+        sys::handle_close(h)?;
+    }
+    Ok(())
+}
+
+pub fn process_open_only_reaches_descendants() -> TestResult {
+    check_eq!(sys::process_open(99_999), Err(Error::NotFound));
+    let child = sys::spawn("spin", &[])?;
+    // `kill PID` (the utility) opens the pid: neither its parent (this
+    // process) nor its sibling is its descendant.
+    let me = alloc::format!("{}", sys::process_info(0)?.pid);
+    let sibling = alloc::format!("{}", child.pid());
+    for target in [me.as_str(), sibling.as_str()] {
+        check_eq!(run_program("kill", &[target]), Ok(ExitStatus::Exited(1)));
+    }
+    check_eq!(child.try_wait(), Err(Error::WouldBlock));
+    // A second handle to a child, by pid.
+    let again = rt::Child::open(child.pid())?;
+    check_eq!(
+        sys::handle_info(again.handle()),
+        Ok((abi::ipc::object_type::PROCESS, abi::ipc::rights::PROCESS))
+    );
+    again.kill()?;
+    check_eq!(child.wait(), Ok(ExitStatus::Killed));
+    check_eq!(again.wait(), Ok(ExitStatus::Killed));
+    // The caller itself (pid 0): a handle that can wait on nothing yet.
+    let this = rt::Child::open(0)?;
+    check_eq!(this.try_wait(), Err(Error::WouldBlock));
+    Ok(())
+}
+
+pub fn process_handle_travels_in_a_message() -> TestResult {
+    let child = sys::spawn("spin", &[])?;
+    let pid = child.pid();
+    let (a, b) = sys::channel_create()?;
+    let sent = child.into_handle();
+    sys::channel_send(a, b"child", &[sent])?;
+    // Moved: the old value names nothing now.
+    check_eq!(sys::kill(sent), Err(Error::InvalidHandle));
+    let mut buf = [0u8; 8];
+    let mut hs = [0u32; 1];
+    check_eq!(sys::channel_recv(b, &mut buf, &mut hs, 0), Ok((5, 1)));
+    let child = rt::Child::from_handle(hs[0], pid);
+    child.kill()?;
+    check_eq!(child.wait(), Ok(ExitStatus::Killed));
+    // A process handle left in a queue is closed with the channel.
+    let other = sys::spawn("hello", &["--quiet"])?;
+    sys::channel_send(a, b"", &[other.into_handle()])?;
+    sys::handle_close(a)?;
+    sys::handle_close(b)?;
+    Ok(())
+}
+
+pub fn spawn_needs_room_for_the_child_handle() -> TestResult {
+    let before = sys::sys_info()?.processes;
+    let (a, b) = sys::channel_create()?;
+    let mut dups = Vec::new();
+    let filled = loop {
+        match sys::handle_dup(a, abi::ipc::rights::ALL) {
+            Ok(h) => dups.push(h),
+            Err(e) => break e,
+        }
+    };
+    let result = (|| -> TestResult {
+        check_eq!(filled, Error::QuotaExceeded);
+        // No slot for the child's handle: nothing starts.
+        check_eq!(sys::spawn("hello", &["--quiet"]), Err(Error::QuotaExceeded));
+        check_eq!(sys::sys_info()?.processes, before);
+        // Moving a handle to the child makes the room.
+        let moved = dups.pop().ok_or(Error::NotFound)?;
+        let child = sys::spawn_with("peer", &["echo"], &[moved], [0; abi::process::RESOURCES])?;
+        // The echo ends when the other end closes.
+        sys::handle_close(b)?;
+        check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
+        Ok(())
+    })();
+    for h in dups.into_iter().chain([b]) {
+        let _ = sys::handle_close(h);
+    }
+    let _ = sys::handle_close(a);
+    result
+}
+
+pub fn closing_the_handle_detaches_the_child() -> TestResult {
+    let before = sys::sys_info()?;
+    let (mine, theirs) = sys::channel_create()?;
+    drop(sys::spawn_with(
+        "peer",
+        &["close-after", "0"],
+        &[theirs],
+        [0; abi::process::RESOURCES],
+    )?);
+    // The child ends on its own; its end of the channel closing tells us.
+    check_eq!(
+        sys::wait_many(&[mine], 5_000_000_000).map(|(_, closed)| closed),
+        Ok(1)
+    );
+    sys::handle_close(mine)?;
+    // One schedule later its record is freed: everything is back.
+    sys::yield_now();
+    let after = sys::sys_info()?;
+    check_eq!(after.processes, before.processes);
+    check_eq!(after.free_frames, before.free_frames);
+    check_eq!(sys::process_info(0)?.children_used, 0);
     Ok(())
 }
 
@@ -86,7 +219,7 @@ pub fn each_fault_kills_only_the_child() -> TestResult {
 }
 
 pub fn preemption_lets_the_parent_run() -> TestResult {
-    let pid = sys::spawn("spin", &[])?;
+    let child = sys::spawn("spin", &[])?;
     // The child never yields; the parent gets the CPU back only because the
     // timer preempts it.
     let start = sys::clock_ns();
@@ -97,11 +230,11 @@ pub fn preemption_lets_the_parent_run() -> TestResult {
     }
     check!(spins > 0);
     check_eq!(
-        sys::process_info(pid).map(|p| p.state == abi::process::state::ZOMBIE),
+        sys::process_info(child.pid()).map(|p| p.state == abi::process::state::ZOMBIE),
         Ok(false)
     );
-    sys::kill(pid)?;
-    check_eq!(sys::wait(pid), Ok(ExitStatus::Killed));
+    child.kill()?;
+    check_eq!(child.wait(), Ok(ExitStatus::Killed));
     Ok(())
 }
 
@@ -124,10 +257,10 @@ pub fn sleep_wakes_on_time() -> TestResult {
 
 pub fn children_quota_is_enforced() -> TestResult {
     let quota = sys::process_info(0)?.children_quota as usize;
-    let mut pids = Vec::new();
+    let mut children = Vec::new();
     let result = (|| -> TestResult {
         for _ in 0..quota {
-            pids.push(sys::spawn("spin", &[])?);
+            children.push(sys::spawn("spin", &[])?);
         }
         check_eq!(
             sys::process_info(0).map(|p| p.children_used as usize),
@@ -136,16 +269,16 @@ pub fn children_quota_is_enforced() -> TestResult {
         check_eq!(sys::spawn("spin", &[]), Err(Error::QuotaExceeded));
         Ok(())
     })();
-    for pid in pids {
-        let _ = sys::kill(pid);
-        let _ = sys::wait(pid);
+    for child in children {
+        let _ = child.kill();
+        let _ = child.wait();
     }
     check_eq!(sys::process_info(0).map(|p| p.children_used), Ok(0));
     result
 }
 
 pub fn fp_state_survives_context_switches() -> TestResult {
-    let pid = sys::spawn("fpspin", &[])?;
+    let child = sys::spawn("fpspin", &[])?;
     let mut acc = [1.0f64, 2.0, 3.0, 4.0];
     for i in 0..200 {
         for a in acc.iter_mut() {
@@ -161,8 +294,8 @@ pub fn fp_state_survives_context_switches() -> TestResult {
             *e = core::hint::black_box(*e * 1.000_001 + 0.5);
         }
     }
-    sys::kill(pid)?;
-    sys::wait(pid)?;
+    child.kill()?;
+    child.wait()?;
     check_eq!(acc, expected);
     Ok(())
 }
