@@ -142,8 +142,49 @@ pub enum BlockError {
 /// Size of a sector, the unit of block device addresses.
 pub const SECTOR_SIZE: usize = 512;
 
+/// A transfer started with [`BlockDevice::submit_read`] or
+/// [`BlockDevice::submit_write`]; [`BlockDevice::finish`] waits for it.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a started transfer must be finished"]
+pub struct Ticket {
+    id: u64,
+    done: Option<Result<(), BlockError>>,
+}
+
+impl Ticket {
+    /// A transfer that has already ended with `result` (devices that
+    /// cannot overlap transfers).
+    pub const fn done(result: Result<(), BlockError>) -> Self {
+        Ticket {
+            id: 0,
+            done: Some(result),
+        }
+    }
+
+    /// A transfer in flight, known to its driver as `id`.
+    pub const fn started(id: u64) -> Self {
+        Ticket { id, done: None }
+    }
+
+    /// The driver's id of a transfer in flight; `None` if it has ended.
+    pub const fn id(&self) -> Option<u64> {
+        match self.done {
+            Some(_) => None,
+            None => Some(self.id),
+        }
+    }
+
+    /// The result of a transfer that has already ended.
+    pub const fn result(&self) -> Option<Result<(), BlockError>> {
+        self.done
+    }
+}
+
 /// A disk: the root file system's device, a second disk, an SD card.
-/// Transfers are synchronous: the call returns when the data is there.
+/// [`read`](Self::read) and [`write`](Self::write) are synchronous: the
+/// call returns when the data is there. Devices that can overlap transfers
+/// with the caller's work also implement `submit_*`/`finish`; the default
+/// implementations transfer synchronously.
 pub trait BlockDevice: Sync {
     /// Short name for messages ("virtio-blk0", "sdhci").
     fn name(&self) -> &'static str;
@@ -155,6 +196,34 @@ pub trait BlockDevice: Sync {
     fn write(&self, sector: u64, buf: &[u8]) -> Result<(), BlockError>;
     /// Make written data durable.
     fn flush(&self) -> Result<(), BlockError>;
+    /// Start reading `len` bytes (whole sectors) at `sector` into `buf`.
+    /// The default reads synchronously and returns an ended ticket.
+    ///
+    /// # Safety
+    /// `buf..buf + len` must be valid for writes, physically contiguous
+    /// (kernel linear map), and neither accessed nor freed until
+    /// [`finish`](Self::finish) has returned for the ticket (forever if it
+    /// never is).
+    unsafe fn submit_read(&self, sector: u64, buf: *mut u8, len: usize) -> Ticket {
+        // SAFETY: forwarded from this function's contract.
+        let buf = unsafe { core::slice::from_raw_parts_mut(buf, len) };
+        Ticket::done(self.read(sector, buf))
+    }
+    /// Start writing `len` bytes (whole sectors) from `buf` at `sector`.
+    /// The default writes synchronously and returns an ended ticket.
+    ///
+    /// # Safety
+    /// As for [`submit_read`](Self::submit_read), with `buf` valid for
+    /// reads and not modified until the transfer is finished.
+    unsafe fn submit_write(&self, sector: u64, buf: *const u8, len: usize) -> Ticket {
+        // SAFETY: forwarded from this function's contract.
+        let buf = unsafe { core::slice::from_raw_parts(buf, len) };
+        Ticket::done(self.write(sector, buf))
+    }
+    /// Wait for a transfer from `submit_*` to end; its result.
+    fn finish(&self, ticket: Ticket) -> Result<(), BlockError> {
+        ticket.result().unwrap_or(Err(BlockError::Io))
+    }
     /// The device's completion interrupt, if it uses one.
     fn irq(&self) -> Option<Irq> {
         None

@@ -6,6 +6,10 @@
 //! written back in block order, contiguous runs in one request. Eviction
 //! picks a clean block with the CLOCK algorithm (an approximation of least
 //! recently used that costs O(1) per access).
+//!
+//! The cache also owns the file-data read-ahead segments
+//! ([`ReadAhead`]), so that every write-back invalidates their copies of
+//! the blocks written.
 
 use alloc::collections::BTreeMap;
 use alloc::vec;
@@ -13,9 +17,10 @@ use alloc::vec::Vec;
 
 use crate::device::BlockDevice;
 use crate::error::Result;
+use crate::readahead::ReadAhead;
 
 /// The most bytes written back in one device request.
-const MAX_RUN_BYTES: usize = 128 * 1024;
+pub(crate) const MAX_RUN_BYTES: usize = 512 * 1024;
 
 #[derive(Debug)]
 struct Slot {
@@ -40,6 +45,8 @@ pub(crate) struct Cache {
     dirty: usize,
     /// Buffer for coalescing contiguous dirty blocks.
     scratch: Vec<u8>,
+    /// File-data read-ahead (see the module documentation).
+    pub(crate) ra: ReadAhead,
 }
 
 impl Cache {
@@ -53,6 +60,7 @@ impl Cache {
             hand: 0,
             dirty: 0,
             scratch: Vec::new(),
+            ra: ReadAhead::new(block_size),
         }
     }
 
@@ -153,6 +161,15 @@ impl Cache {
         Ok(&mut s.data)
     }
 
+    /// Replace the whole of `block` with `data` (exactly one block)
+    /// without reading it first; it becomes dirty.
+    pub fn overwrite(&mut self, dev: &mut dyn BlockDevice, block: u32, data: &[u8]) -> Result<()> {
+        let i = self.slot(dev, block, false)?;
+        self.mark_dirty(i);
+        self.slots[i].data.copy_from_slice(data);
+        Ok(())
+    }
+
     /// Forget `block` without writing it back (it was freed).
     pub fn discard(&mut self, block: u32) {
         if let Some(i) = self.map.remove(&block) {
@@ -193,6 +210,7 @@ impl Cache {
                 n += 1;
             }
             let off = self.offset(dirty[k].0);
+            self.ra.invalidate(dirty[k].0, n as u32);
             if n == 1 {
                 dev.write_at(off, &self.slots[dirty[k].1].data)?;
             } else {

@@ -1,5 +1,11 @@
 //! The block device the filesystem programs against, an in-memory device
 //! and a partition window over another device.
+//!
+//! Besides synchronous `read_at`/`write_at`, a device may overlap
+//! transfers with the caller's work: [`BlockDevice::start_read`] hands it
+//! a buffer it keeps until [`BlockDevice::finish`] gives it back. The
+//! default implementations transfer synchronously, so simple devices (and
+//! the tests' [`MemDevice`]) need nothing more.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -8,6 +14,41 @@ use crate::error::DeviceError;
 
 /// The unit of device I/O: offsets and lengths are multiples of this.
 pub const SECTOR_SIZE: u64 = 512;
+
+/// A transfer started with [`BlockDevice::start_read`] or
+/// [`BlockDevice::start_write`]. Give it to [`BlockDevice::finish`] to get
+/// the buffer and the result back.
+#[derive(Debug)]
+#[must_use = "a started transfer must be finished to get its buffer back"]
+pub struct Pending(PendingState);
+
+#[derive(Debug)]
+enum PendingState {
+    Done(Vec<u8>, Result<(), DeviceError>),
+    Started(u64),
+}
+
+impl Pending {
+    /// A transfer that has already ended (synchronous devices).
+    pub fn done(buf: Vec<u8>, result: Result<(), DeviceError>) -> Self {
+        Pending(PendingState::Done(buf, result))
+    }
+
+    /// A transfer in flight, known to the device as `id` (the device keeps
+    /// the buffer meanwhile).
+    pub fn started(id: u64) -> Self {
+        Pending(PendingState::Started(id))
+    }
+
+    /// The device's id of a transfer in flight, or the buffer and result of
+    /// one that has ended.
+    pub fn into_state(self) -> core::result::Result<u64, (Vec<u8>, Result<(), DeviceError>)> {
+        match self.0 {
+            PendingState::Started(id) => Ok(id),
+            PendingState::Done(buf, r) => Err((buf, r)),
+        }
+    }
+}
 
 /// A byte-addressed block device with 512-byte granularity.
 ///
@@ -25,6 +66,26 @@ pub trait BlockDevice {
     fn flush(&mut self) -> Result<(), DeviceError>;
     /// The capacity in bytes.
     fn size(&self) -> u64;
+    /// Start reading `buf.len()` bytes at `offset` into `buf`, which the
+    /// device keeps until [`finish`](Self::finish). The default reads
+    /// synchronously.
+    fn start_read(&mut self, offset: u64, mut buf: Vec<u8>) -> Pending {
+        let r = self.read_at(offset, &mut buf);
+        Pending::done(buf, r)
+    }
+    /// Start writing `buf` at `offset`; as [`start_read`](Self::start_read).
+    fn start_write(&mut self, offset: u64, buf: Vec<u8>) -> Pending {
+        let r = self.write_at(offset, &buf);
+        Pending::done(buf, r)
+    }
+    /// Wait for a transfer to end; its buffer and result. The default
+    /// handles the ended transfers of the default `start_*`.
+    fn finish(&mut self, pending: Pending) -> (Vec<u8>, Result<(), DeviceError>) {
+        match pending.into_state() {
+            Err(done) => done,
+            Ok(_) => (Vec::new(), Err(DeviceError::Failed)),
+        }
+    }
 }
 
 impl<T: BlockDevice + ?Sized> BlockDevice for &mut T {
@@ -40,6 +101,15 @@ impl<T: BlockDevice + ?Sized> BlockDevice for &mut T {
     fn size(&self) -> u64 {
         (**self).size()
     }
+    fn start_read(&mut self, offset: u64, buf: Vec<u8>) -> Pending {
+        (**self).start_read(offset, buf)
+    }
+    fn start_write(&mut self, offset: u64, buf: Vec<u8>) -> Pending {
+        (**self).start_write(offset, buf)
+    }
+    fn finish(&mut self, pending: Pending) -> (Vec<u8>, Result<(), DeviceError>) {
+        (**self).finish(pending)
+    }
 }
 
 impl<T: BlockDevice + ?Sized> BlockDevice for Box<T> {
@@ -54,6 +124,15 @@ impl<T: BlockDevice + ?Sized> BlockDevice for Box<T> {
     }
     fn size(&self) -> u64 {
         (**self).size()
+    }
+    fn start_read(&mut self, offset: u64, buf: Vec<u8>) -> Pending {
+        (**self).start_read(offset, buf)
+    }
+    fn start_write(&mut self, offset: u64, buf: Vec<u8>) -> Pending {
+        (**self).start_write(offset, buf)
+    }
+    fn finish(&mut self, pending: Pending) -> (Vec<u8>, Result<(), DeviceError>) {
+        (**self).finish(pending)
     }
 }
 
@@ -181,6 +260,24 @@ impl<D: BlockDevice> BlockDevice for Partition<D> {
 
     fn size(&self) -> u64 {
         self.len
+    }
+
+    fn start_read(&mut self, offset: u64, buf: Vec<u8>) -> Pending {
+        match check_request(offset, buf.len(), self.len) {
+            Ok(()) => self.dev.start_read(self.start + offset, buf),
+            Err(e) => Pending::done(buf, Err(e)),
+        }
+    }
+
+    fn start_write(&mut self, offset: u64, buf: Vec<u8>) -> Pending {
+        match check_request(offset, buf.len(), self.len) {
+            Ok(()) => self.dev.start_write(self.start + offset, buf),
+            Err(e) => Pending::done(buf, Err(e)),
+        }
+    }
+
+    fn finish(&mut self, pending: Pending) -> (Vec<u8>, Result<(), DeviceError>) {
+        self.dev.finish(pending)
     }
 }
 

@@ -34,62 +34,142 @@ impl<D: BlockDevice> Fs<D> {
     /// bytes read: fewer than `buf.len()` only at the end of the file.
     /// Holes read as zeros. Access times are not updated.
     pub fn read(&mut self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let mut done = 0;
+        self.read_with(ino, offset, buf.len(), &mut |chunk| {
+            buf[done..done + chunk.len()].copy_from_slice(chunk);
+            done += chunk.len();
+            true
+        })
+    }
+
+    /// Read up to `len` bytes of regular file `ino` at byte `offset`,
+    /// handing them to `sink` piece by piece, in order, straight from the
+    /// block cache or the read-ahead buffers (no intermediate copy). The
+    /// sink returns `false` to stop early. Returns the bytes handed over:
+    /// fewer than `len` only at the end of the file or when the sink
+    /// stopped. Sequential reads are served from read-ahead: large device
+    /// requests, the next one started in the background.
+    pub fn read_with(
+        &mut self,
+        ino: Ino,
+        offset: u64,
+        len: usize,
+        sink: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<usize> {
         let inode = self.read_live_inode(ino)?;
         Self::expect_regular(&inode)?;
         let size = inode.size();
-        if offset >= size || buf.is_empty() {
+        if offset >= size || len == 0 {
             return Ok(0);
         }
-        let n = (size - offset).min(buf.len() as u64) as usize;
-        self.read_data(&inode, offset, &mut buf[..n])?;
+        let n = (size - offset).min(len as u64) as usize;
+        let bs = u64::from(self.sb.block_size);
+        let first_lblk = offset / bs;
+        let sequential = offset == 0 || self.cache.ra.last == Some((ino, first_lblk));
+        let r = self.read_stream(&inode, offset, n, sequential, sink);
+        let done = *r.as_ref().unwrap_or(&0);
+        self.cache.ra.last = Some((ino, (offset + done as u64).div_ceil(bs)));
+        r
+    }
+
+    /// The run of physically consecutive blocks that holds logical blocks
+    /// `lblk..` of `inode`, starting at physical block `phys`: its length,
+    /// at most `max` blocks and not past `end` (a logical block number).
+    fn run_from(&mut self, inode: &Inode, lblk: u64, phys: u32, end: u64, max: u32) -> Result<u32> {
+        let mut n = 1u32;
+        while n < max && lblk + u64::from(n) < end {
+            match self.bmap(inode, lblk + u64::from(n))? {
+                Some(p) if u64::from(p) == u64::from(phys) + u64::from(n) => n += 1,
+                _ => break,
+            }
+        }
         Ok(n)
     }
 
-    /// Read `buf.len()` bytes of `inode`'s block map at `offset` (no size
-    /// check). Whole blocks not in the cache are read straight into `buf`,
-    /// runs of consecutive blocks in one device request.
-    pub(crate) fn read_data(&mut self, inode: &Inode, offset: u64, buf: &mut [u8]) -> Result<()> {
+    /// The body of [`read_with`](Self::read_with): `len` bytes at `offset`,
+    /// all inside the file.
+    fn read_stream(
+        &mut self,
+        inode: &Inode,
+        offset: u64,
+        len: usize,
+        sequential: bool,
+        sink: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<usize> {
+        /// What holes read as: aligned, so that copying it out takes
+        /// `memcpy`'s word-at-a-time path.
+        #[repr(align(64))]
+        struct Zeros([u8; 4096]);
+        static ZEROS: Zeros = Zeros([0; 4096]);
+        let zeros = &ZEROS.0;
         let bs = u64::from(self.sb.block_size);
+        let file_blocks = inode.size().div_ceil(bs);
+        let want_end = (offset + len as u64).div_ceil(bs);
+        let max = self.cache.ra.max_blocks();
         let mut done = 0usize;
-        // A pending direct read: (first physical block, start in buf, blocks).
-        let mut run: Option<(u32, usize, usize)> = None;
-        while done < buf.len() {
+        while done < len {
             let pos = offset + done as u64;
             let (lblk, boff) = (pos / bs, (pos % bs) as usize);
-            let chunk = (bs as usize - boff).min(buf.len() - done);
-            let phys = self.bmap(inode, lblk)?;
-            let direct = phys.filter(|&p| chunk == bs as usize && !self.cache.contains(p));
-            if let Some(p) = direct {
-                run = match run {
-                    Some((start, at, n)) if u64::from(start) + n as u64 == u64::from(p) => {
-                        Some((start, at, n + 1))
+            let chunk = (bs as usize - boff).min(len - done);
+            let Some(p) = self.bmap(inode, lblk)? else {
+                let mut left = chunk;
+                while left > 0 {
+                    let k = left.min(zeros.len());
+                    if !sink(&zeros[..k]) {
+                        return Ok(done + chunk - left);
                     }
-                    other => {
-                        self.read_run(other, buf)?;
-                        Some((p, done, 1))
-                    }
-                };
-            } else {
-                self.read_run(run.take(), buf)?;
-                let out = &mut buf[done..done + chunk];
-                match phys {
-                    None => out.fill(0),
-                    Some(p) => {
-                        out.copy_from_slice(&self.cache.get(&mut self.dev, p)?[boff..][..chunk])
+                    left -= k;
+                }
+                done += chunk;
+                continue;
+            };
+            if self.cache.contains(p) {
+                let data = &self.cache.get(&mut self.dev, p)?[boff..][..chunk];
+                if !sink(data) {
+                    return Ok(done);
+                }
+                done += chunk;
+                continue;
+            }
+            let seg = match self.cache.ra.find(&mut self.dev, p) {
+                Some(i) => i,
+                None => {
+                    // Sequential: a whole segment; otherwise what was asked.
+                    let end = if sequential { file_blocks } else { want_end };
+                    let count = self.run_from(inode, lblk, p, end, max)?;
+                    self.cache.ra.fill(&mut self.dev, p, count)?
+                }
+            };
+            if sequential && self.cache.ra.take_next(seg) {
+                // Start the run after this segment in the background.
+                let next = lblk + (self.cache.ra.end(seg) - u64::from(p));
+                if next < file_blocks {
+                    if let Some(np) = self.bmap(inode, next)? {
+                        if !self.cache.contains(np) && !self.cache.ra.covers(np) {
+                            let count = self.run_from(inode, next, np, file_blocks, max)?;
+                            self.cache.ra.prefetch(&mut self.dev, np, count);
+                        }
                     }
                 }
             }
+            let data = &self.cache.ra.block(seg, p)[boff..][..chunk];
+            if !sink(data) {
+                return Ok(done);
+            }
             done += chunk;
         }
-        self.read_run(run, buf)
+        Ok(done)
     }
 
-    fn read_run(&mut self, run: Option<(u32, usize, usize)>, buf: &mut [u8]) -> Result<()> {
-        if let Some((start, at, n)) = run {
-            let bs = self.sb.block_size as usize;
-            let off = u64::from(start) * bs as u64;
-            self.dev.read_at(off, &mut buf[at..at + n * bs])?;
-        }
+    /// Read `buf.len()` bytes of `inode`'s block map at `offset` (no size
+    /// check); holes read as zeros.
+    pub(crate) fn read_data(&mut self, inode: &Inode, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let mut done = 0;
+        self.read_stream(inode, offset, buf.len(), false, &mut |chunk| {
+            buf[done..done + chunk.len()].copy_from_slice(chunk);
+            done += chunk.len();
+            true
+        })?;
         Ok(())
     }
 
@@ -136,7 +216,9 @@ impl<D: BlockDevice> Fs<D> {
             };
             goal = Some(phys + 1);
             let src = &data[done..done + chunk];
-            let r = if new || chunk == bs as usize {
+            let r = if chunk == bs as usize {
+                self.cache.overwrite(&mut self.dev, phys, src)
+            } else if new {
                 self.cache
                     .get_zeroed(&mut self.dev, phys)
                     .map(|b| b[boff..boff + chunk].copy_from_slice(src))

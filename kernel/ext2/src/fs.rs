@@ -179,12 +179,14 @@ impl<D: BlockDevice> Fs<D> {
     /// Write everything back and hand the device back.
     pub fn unmount(mut self) -> Result<D> {
         self.sync()?;
+        self.cache.ra.settle(&mut self.dev);
         Ok(self.dev)
     }
 
     /// Hand the device back without writing anything (unsynced changes
     /// are lost).
-    pub fn into_device(self) -> D {
+    pub fn into_device(mut self) -> D {
+        self.cache.ra.settle(&mut self.dev);
         self.dev
     }
 
@@ -198,7 +200,9 @@ impl<D: BlockDevice> Fs<D> {
         let bs = self.sb.block_size as usize;
         for i in 0..self.gdt_dirty.len() {
             if self.gdt_dirty[i] {
-                let off = (u64::from(self.sb.first_data_block) + 1 + i as u64) * bs as u64;
+                let block = self.sb.first_data_block + 1 + i as u32;
+                self.cache.ra.invalidate(block, 1);
+                let off = u64::from(block) * bs as u64;
                 self.dev
                     .write_at(off, &self.gdt_raw[i * bs..(i + 1) * bs])?;
                 self.gdt_dirty[i] = false;
@@ -209,6 +213,7 @@ impl<D: BlockDevice> Fs<D> {
             if now != 0 {
                 self.sb.wtime = now;
             }
+            self.cache.ra.invalidate(self.sb.first_data_block, 1);
             self.dev.write_at(SUPERBLOCK_OFFSET, self.sb.encode())?;
             self.sb_dirty = false;
         }

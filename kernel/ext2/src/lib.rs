@@ -104,9 +104,10 @@ mod group;
 mod inode;
 mod namei;
 mod path;
+mod readahead;
 mod superblock;
 
-pub use device::{BlockDevice, MemDevice, Partition, SECTOR_SIZE};
+pub use device::{BlockDevice, MemDevice, Partition, Pending, SECTOR_SIZE};
 pub use dir::{DirEntry, MAX_DIR_SIZE, NAME_MAX};
 pub use error::{DeviceError, Error, Result};
 pub use fs::{Fs, MountOptions, SetAttr, StatFs};

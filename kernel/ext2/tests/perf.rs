@@ -91,8 +91,9 @@ fn benchmark_workloads_use_few_large_requests() {
         fs.unmount().unwrap();
         let (r, w) = dev.take();
         eprintln!("bs {bs}: cold read 16 MiB: {r} reads, {w} writes, {elapsed:?}");
-        // Runs break at indirect blocks (and at the 1 MiB buffer edges).
-        assert!(r <= 2 * indirect + 16 + 20, "{r} reads");
+        // Read-ahead moves 256 KiB per request; runs also break at
+        // indirect blocks.
+        assert!(r <= 2 * indirect + 64 + 20, "{r} reads");
         assert_eq!(w, 0);
 
         // Create 1000 small files, then sync.

@@ -5,14 +5,21 @@ use super::{Dirent, FileSystem};
 use abi::fs::{kind, FsStat, Stat};
 use abi::Error;
 use alloc::vec::Vec;
-use bsp_api::{BlockDevice, BlockError, SECTOR_SIZE};
-use ext2::{DeviceError, FileKind, Fs};
+use bsp_api::{BlockDevice, BlockError, Ticket, SECTOR_SIZE};
+use ext2::{DeviceError, FileKind, Fs, Pending};
+
+/// Transfers in flight a [`Disk`] keeps room for.
+const FLIGHT_ROOM: usize = 8;
 
 /// A disk region as the ext2 crate's block device.
 pub struct Disk {
     disk: &'static dyn BlockDevice,
     first_sector: u64,
     sectors: u64,
+    /// Transfers in flight: our id, the device's ticket, and the buffer,
+    /// which stays here (owned, never touched) until the transfer ends.
+    flight: Vec<(u64, Ticket, Vec<u8>)>,
+    next_id: u64,
 }
 
 impl Disk {
@@ -21,7 +28,37 @@ impl Disk {
             disk,
             first_sector,
             sectors,
+            // Room for more than ext2 ever has in flight, so the heap in
+            // use does not creep up with the first transfers.
+            flight: Vec::with_capacity(FLIGHT_ROOM),
+            next_id: 0,
         }
+    }
+
+    /// Start a transfer of `buf` at byte `offset` (see `start_read`).
+    fn start(&mut self, offset: u64, mut buf: Vec<u8>, write: bool) -> Pending {
+        let sector = match self.sector(offset, buf.len()) {
+            Ok(s) => s,
+            Err(e) => return Pending::done(buf, Err(e)),
+        };
+        // SAFETY: the buffer is heap memory in the linear map (physically
+        // contiguous: the heap is one run of frames); it is kept in
+        // `self.flight`, untouched, until `finish` has waited for it. If
+        // the `Disk` were dropped first the buffer would be freed with a
+        // transfer in flight, so `Drop` waits for them all.
+        let ticket = unsafe {
+            if write {
+                self.disk.submit_write(sector, buf.as_ptr(), buf.len())
+            } else {
+                self.disk.submit_read(sector, buf.as_mut_ptr(), buf.len())
+            }
+        };
+        if let Some(r) = ticket.result() {
+            return Pending::done(buf, r.map_err(device_error));
+        }
+        self.next_id += 1;
+        self.flight.push((self.next_id, ticket, buf));
+        Pending::started(self.next_id)
     }
 
     fn sector(&self, offset: u64, len: usize) -> Result<u64, DeviceError> {
@@ -64,6 +101,39 @@ impl ext2::BlockDevice for Disk {
 
     fn size(&self) -> u64 {
         self.sectors * SECTOR_SIZE as u64
+    }
+
+    fn start_read(&mut self, offset: u64, buf: Vec<u8>) -> Pending {
+        self.start(offset, buf, false)
+    }
+
+    fn start_write(&mut self, offset: u64, buf: Vec<u8>) -> Pending {
+        self.start(offset, buf, true)
+    }
+
+    fn finish(&mut self, pending: Pending) -> (Vec<u8>, Result<(), DeviceError>) {
+        let id = match pending.into_state() {
+            Ok(id) => id,
+            Err(done) => return done,
+        };
+        let Some(k) = self.flight.iter().position(|f| f.0 == id) else {
+            return (Vec::new(), Err(DeviceError::Failed));
+        };
+        let (_, ticket, buf) = self.flight.swap_remove(k);
+        if self.flight.is_empty() && self.flight.capacity() > FLIGHT_ROOM {
+            self.flight.shrink_to(FLIGHT_ROOM);
+        }
+        let r = self.disk.finish(ticket).map_err(device_error);
+        (buf, r)
+    }
+}
+
+impl Drop for Disk {
+    fn drop(&mut self) {
+        // No buffer may be freed while the device can still write to it.
+        for (_, ticket, _buf) in self.flight.drain(..) {
+            let _ = self.disk.finish(ticket);
+        }
     }
 }
 
@@ -172,6 +242,18 @@ impl FileSystem for Ext2 {
 
     fn read(&mut self, i: u64, offset: u64, buf: &mut [u8]) -> Result<usize, Error> {
         self.fs()?.read(ino(i)?, offset, buf).map_err(error)
+    }
+
+    fn read_with(
+        &mut self,
+        i: u64,
+        offset: u64,
+        len: usize,
+        sink: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<usize, Error> {
+        self.fs()?
+            .read_with(ino(i)?, offset, len, sink)
+            .map_err(error)
     }
 
     fn write(&mut self, i: u64, offset: u64, data: &[u8]) -> Result<usize, Error> {

@@ -47,6 +47,25 @@ impl OpenFile {
         Ok(n)
     }
 
+    /// Read up to `len` bytes at the current offset into `sink` (see
+    /// [`super::read_with`]), advancing the offset by what it took.
+    pub fn read_with(
+        &self,
+        len: usize,
+        sink: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<usize, Error> {
+        if self.is_dir {
+            return Err(Error::IsADirectory);
+        }
+        if !self.readable() {
+            return Err(Error::AccessDenied);
+        }
+        let mut pos = self.position.lock();
+        let n = super::read_with(self.node, *pos, len, sink)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+
     /// Write at the current offset (or the end with APPEND), advancing it.
     pub fn write(&self, data: &[u8]) -> Result<usize, Error> {
         if !self.writable() {

@@ -3,8 +3,9 @@
 //! open files, which are kernel objects reached through handles.
 //!
 //! Everything runs under one lock: the kernel is non-preemptive and block
-//! I/O waits for its completion interrupt with IRQs masked, so an
-//! operation runs to completion before any other process enters.
+//! I/O waits for its completion interrupt in `wfi` without switching
+//! processes, so an operation runs to completion before any other process
+//! enters.
 
 pub mod ext2fs;
 pub mod fat;
@@ -37,6 +38,32 @@ pub trait FileSystem: Send {
     }
     fn stat(&mut self, ino: u64) -> Result<Stat, Error>;
     fn read(&mut self, ino: u64, offset: u64, buf: &mut [u8]) -> Result<usize, Error>;
+    /// Read up to `len` bytes at `offset`, handing them to `sink` piece by
+    /// piece (it returns `false` to stop); the bytes handed over. File
+    /// systems that can do it without a copy override this default, which
+    /// reads through a buffer.
+    fn read_with(
+        &mut self,
+        ino: u64,
+        offset: u64,
+        len: usize,
+        sink: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<usize, Error> {
+        let mut buf = alloc::vec![0u8; len.min(64 * 1024)];
+        let mut done = 0;
+        while done < len {
+            let want = (len - done).min(buf.len());
+            let n = self.read(ino, offset + done as u64, &mut buf[..want])?;
+            if n == 0 {
+                break;
+            }
+            if !sink(&buf[..n]) {
+                break;
+            }
+            done += n;
+        }
+        Ok(done)
+    }
     fn write(&mut self, ino: u64, offset: u64, data: &[u8]) -> Result<usize, Error>;
     fn truncate(&mut self, ino: u64, size: u64) -> Result<(), Error>;
     fn create(&mut self, dir: u64, name: &str, mode: u32) -> Result<u64, Error>;
@@ -238,6 +265,17 @@ pub fn read(node: Node, offset: u64, buf: &mut [u8]) -> Result<usize, Error> {
     with_mounts(|m| m[node.0].fs.read(node.1, offset, buf))
 }
 
+/// Read up to `len` bytes of `node` at `offset` into `sink` (see
+/// [`FileSystem::read_with`]).
+pub fn read_with(
+    node: Node,
+    offset: u64,
+    len: usize,
+    sink: &mut dyn FnMut(&[u8]) -> bool,
+) -> Result<usize, Error> {
+    with_mounts(|m| m[node.0].fs.read_with(node.1, offset, len, sink))
+}
+
 pub fn write(node: Node, offset: u64, data: &[u8]) -> Result<usize, Error> {
     with_mounts(|m| m[node.0].fs.write(node.1, offset, data))
 }
@@ -375,8 +413,70 @@ pub fn drop_caches() -> Result<(), Error> {
     Ok(())
 }
 
+/// A file's contents in a 64-byte aligned buffer, so that copies out of
+/// it (an ELF loader filling pages) take `memcpy`'s aligned fast path.
+pub struct FileData {
+    ptr: core::ptr::NonNull<u8>,
+    len: usize,
+    cap: usize,
+}
+
+// SAFETY: FileData owns its buffer exclusively, like a `Vec<u8>`.
+unsafe impl Send for FileData {}
+
+impl FileData {
+    const ALIGN: usize = 64;
+
+    /// An empty buffer with room for `cap` bytes.
+    fn with_capacity(cap: usize) -> Result<Self, Error> {
+        let layout = core::alloc::Layout::from_size_align(cap.max(1), Self::ALIGN)
+            .map_err(|_| Error::OutOfMemory)?;
+        // SAFETY: the layout has a non-zero size.
+        let ptr = unsafe { alloc::alloc::alloc(layout) };
+        let ptr = core::ptr::NonNull::new(ptr).ok_or(Error::OutOfMemory)?;
+        Ok(FileData { ptr, len: 0, cap })
+    }
+
+    /// Append `bytes`; false (and nothing appended) if there is no room.
+    fn push(&mut self, bytes: &[u8]) -> bool {
+        if bytes.len() > self.cap - self.len {
+            return false;
+        }
+        // SAFETY: room checked above; the source is a different object.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.ptr.as_ptr().add(self.len),
+                bytes.len(),
+            )
+        };
+        self.len += bytes.len();
+        true
+    }
+}
+
+impl core::ops::Deref for FileData {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: the first `len` bytes are initialised.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for FileData {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `with_capacity` with this layout.
+        unsafe {
+            alloc::alloc::dealloc(
+                self.ptr.as_ptr(),
+                core::alloc::Layout::from_size_align_unchecked(self.cap.max(1), Self::ALIGN),
+            )
+        };
+    }
+}
+
 /// The whole file at `path` (programs for `spawn`), at most `max` bytes.
-pub fn read_all(path: &str, max: usize) -> Result<Vec<u8>, Error> {
+pub fn read_all(path: &str, max: usize) -> Result<FileData, Error> {
     let node = lookup(path, true)?;
     let st = stat_of(node)?;
     if st.kind != abi::fs::kind::FILE {
@@ -387,17 +487,15 @@ pub fn read_all(path: &str, max: usize) -> Result<Vec<u8>, Error> {
         return Err(Error::QuotaExceeded);
     }
     // Fallible: a big file is an error for the caller, not a kernel panic.
-    let mut data = alloc::vec::Vec::new();
-    data.try_reserve_exact(size)
-        .map_err(|_| Error::OutOfMemory)?;
-    data.resize(size, 0);
-    let mut done = 0;
-    while done < size {
-        let n = read(node, done as u64, &mut data[done..])?;
+    let mut data = FileData::with_capacity(size)?;
+    // Appended straight from the file system's buffers: no zero-fill.
+    while data.len() < size {
+        let n = read_with(node, data.len() as u64, size - data.len(), &mut |chunk| {
+            data.push(chunk)
+        })?;
         if n == 0 {
             return Err(Error::IoError);
         }
-        done += n;
     }
     Ok(data)
 }

@@ -5,14 +5,22 @@ use bsp_api::phys_to_virt;
 use klib::PAGE_SIZE;
 use linked_list_allocator::LockedHeap;
 
-/// Heap size: 12 MiB. IPC objects live here, bounded by the root
+/// Heap size: 16 MiB. IPC objects live here, bounded by the root
 /// account's pools, so the heap is sized for all of them at once plus the
-/// process table and 2 MiB for everything else.
-pub const HEAP_PAGES: usize = 3072;
+/// process table, 2 MiB for everything else and [`FS_BUFFERS`].
+pub const HEAP_PAGES: usize = 4096;
+
+/// Heap set aside for file-system buffers beyond the block caches: two
+/// ext2 mounts' read-ahead segments (1 MiB each) and write-back
+/// coalescing buffers (512 KiB each).
+pub const FS_BUFFERS: usize = 4 * 1024 * 1024;
 
 const _: () = assert!(
     HEAP_PAGES * PAGE_SIZE
-        >= crate::ipc::worst_case_heap() + 2 * 1024 * 1024 + crate::task::sched::MAX_PROCS * 8192,
+        >= crate::ipc::worst_case_heap()
+            + 2 * 1024 * 1024
+            + FS_BUFFERS
+            + crate::task::sched::MAX_PROCS * 8192,
     "kernel heap smaller than the IPC pools' worst case"
 );
 

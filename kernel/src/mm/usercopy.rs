@@ -39,6 +39,18 @@ pub fn copy_from_user(dst: &mut [u8], src: usize) -> Result<(), Error> {
     }
 }
 
+/// `len` bytes from user memory at `src`, in a new buffer (not zeroed
+/// first). Fails with `OutOfMemory` rather than panicking on a huge `len`.
+pub fn copy_from_user_vec(src: usize, len: usize) -> Result<alloc::vec::Vec<u8>, Error> {
+    check(src, len)?;
+    let mut v = alloc::vec::Vec::new();
+    v.try_reserve_exact(len).map_err(|_| Error::OutOfMemory)?;
+    copy_from_user_uninit(&mut v.spare_capacity_mut()[..len], src)?;
+    // SAFETY: all `len` bytes were written just above.
+    unsafe { v.set_len(len) };
+    Ok(v)
+}
+
 /// Fill `dst`, which need not be initialised, from user memory at `src`.
 /// On success every byte of `dst` has been written.
 pub fn copy_from_user_uninit(dst: &mut [MaybeUninit<u8>], src: usize) -> Result<(), Error> {

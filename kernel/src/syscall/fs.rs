@@ -108,9 +108,22 @@ pub fn io_read(h: u64, buf: u64, len: u64) -> Ret {
     usercopy::check(buf as usize, len)?;
     match io_target(h, Rights::READ)? {
         IoTarget::File(f) => {
-            let mut data = alloc::vec![0u8; len];
-            let n = f.read(&mut data)?;
-            usercopy::copy_to_user(buf as usize, &data[..n])?;
+            // Copied straight from the file system's buffers to the user.
+            let mut at = buf as usize;
+            let mut fault = None;
+            let n = f.read_with(len, &mut |chunk| match usercopy::copy_to_user(at, chunk) {
+                Ok(()) => {
+                    at += chunk.len();
+                    true
+                }
+                Err(e) => {
+                    fault = Some(e);
+                    false
+                }
+            })?;
+            if let Some(e) = fault {
+                return Err(e.into());
+            }
             ok1(n as u64)
         }
         IoTarget::Channel(ep) => {
@@ -130,8 +143,7 @@ pub fn io_write(h: u64, data: u64, len: u64) -> Ret {
         .min(MAX_IO);
     match io_target(h, Rights::WRITE)? {
         IoTarget::File(f) => {
-            let mut bytes = alloc::vec![0u8; len];
-            usercopy::copy_from_user(&mut bytes, data as usize)?;
+            let bytes = usercopy::copy_from_user_vec(data as usize, len)?;
             ok1(f.write(&bytes)? as u64)
         }
         IoTarget::Channel(ep) => {
