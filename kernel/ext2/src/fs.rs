@@ -1,6 +1,7 @@
 //! The mounted filesystem: mounting, inode I/O, attributes, `statfs` and
 //! `sync`.
 
+use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -89,6 +90,9 @@ pub struct Fs<D: BlockDevice> {
     pub(crate) next_generation: u32,
     /// Name indexes of the directories in use (see `dindex`).
     pub(crate) dindex: DirIndexes,
+    /// Inodes the caller holds open ([`Fs::pin`]), with their counts. A
+    /// pinned inode whose last link goes keeps its contents until unpinned.
+    pub(crate) pins: BTreeMap<Ino, u32>,
 }
 
 impl<D: BlockDevice> core::fmt::Debug for Fs<D> {
@@ -169,6 +173,7 @@ impl<D: BlockDevice> Fs<D> {
             clock: Clock::Fixed(0),
             next_generation: 1,
             dindex: DirIndexes::default(),
+            pins: BTreeMap::new(),
         };
         if fs.read_inode(ROOT_INO)?.kind() != FileKind::Directory {
             return Err(Error::Corrupt("root is not a directory"));
@@ -178,6 +183,7 @@ impl<D: BlockDevice> Fs<D> {
 
     /// Write everything back and hand the device back.
     pub fn unmount(mut self) -> Result<D> {
+        self.release_unlinked()?;
         self.sync()?;
         self.cache.ra.settle(&mut self.dev);
         Ok(self.dev)
@@ -278,7 +284,12 @@ impl<D: BlockDevice> Fs<D> {
         let (block, off) = self.inode_pos(ino)?;
         let isz = self.sb.inode_size as usize;
         let data = self.cache.get(&mut self.dev, block)?;
-        Inode::raw_stat(&data[off..off + isz], ino).ok_or(Error::NotFound)
+        match Inode::raw_stat(&data[off..off + isz], ino) {
+            Some(stat) => Ok(stat),
+            // An open file whose last name is gone.
+            None if self.pins.contains_key(&ino) => Ok(self.read_live_inode(ino)?.stat(ino)),
+            None => Err(Error::NotFound),
+        }
     }
 
     /// Change attributes of `ino`; sets its ctime. Returns the new
@@ -345,10 +356,11 @@ impl<D: BlockDevice> Fs<D> {
         Ok(())
     }
 
-    /// Read inode `ino`, which must be in use (`NotFound` otherwise).
+    /// Read inode `ino`, which must be in use (`NotFound` otherwise): it
+    /// has links, or it is pinned open after its last link went.
     pub(crate) fn read_live_inode(&mut self, ino: Ino) -> Result<Inode> {
         let inode = self.read_inode(ino)?;
-        if inode.mode == 0 || inode.links == 0 {
+        if inode.mode == 0 || (inode.links == 0 && !self.pins.contains_key(&ino)) {
             return Err(Error::NotFound);
         }
         Ok(inode)

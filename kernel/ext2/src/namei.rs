@@ -196,7 +196,7 @@ impl<D: BlockDevice> Fs<D> {
             return Err(Error::NotEmpty);
         }
         self.dir_remove(dir, &loc)?;
-        self.release_inode(loc.inode, &mut inode)?;
+        self.release_unless_pinned(loc.inode, &mut inode)?;
         self.update_inode(dir, |d| d.links = d.links.saturating_sub(1))?;
         Ok(())
     }
@@ -249,7 +249,7 @@ impl<D: BlockDevice> Fs<D> {
             (Some(d), Some(mut di)) => {
                 self.dir_set(new_dir, d, src, kind)?;
                 if di.kind() == FileKind::Directory {
-                    self.release_inode(d.inode, &mut di)?;
+                    self.release_unless_pinned(d.inode, &mut di)?;
                     self.update_inode(new_dir, |p| p.links = p.links.saturating_sub(1))?;
                 } else {
                     self.drop_link(d.inode)?;
@@ -298,16 +298,75 @@ impl<D: BlockDevice> Fs<D> {
         Err(Error::Corrupt("directory tree too deep or looping"))
     }
 
-    /// Take one link from `ino`; release it when none is left.
+    /// Take one link from `ino`; release it when none is left (and it is
+    /// not pinned open).
     fn drop_link(&mut self, ino: Ino) -> Result<()> {
         let mut inode = self.read_inode(ino)?;
         inode.links = inode.links.saturating_sub(1);
         inode.ctime = self.now();
         if inode.links == 0 {
-            self.release_inode(ino, &mut inode)
+            self.release_unless_pinned(ino, &mut inode)
         } else {
             self.write_inode(ino, &inode)
         }
+    }
+
+    /// `ino` has lost its last name: free it now, or, if the caller holds
+    /// it open ([`Fs::pin`]), keep its contents with no links until the
+    /// last [`Fs::unpin`] (as Unix keeps an unlinked open file).
+    fn release_unless_pinned(&mut self, ino: Ino, inode: &mut Inode) -> Result<()> {
+        if self.pins.contains_key(&ino) {
+            inode.links = 0;
+            inode.ctime = self.now();
+            self.write_inode(ino, inode)
+        } else {
+            self.release_inode(ino, inode)
+        }
+    }
+
+    /// Hold `ino` open: if its last name goes (unlink, rmdir, rename over
+    /// it), it keeps its contents, readable and writable through its
+    /// number, until as many [`Fs::unpin`] calls as `pin` calls. Pins live
+    /// in memory only: a crash leaves such an inode with no links for
+    /// `e2fsck` to free, as Linux's ext2 does.
+    pub fn pin(&mut self, ino: Ino) {
+        *self.pins.entry(ino).or_insert(0) += 1;
+    }
+
+    /// Let go of one [`Fs::pin`] of `ino`; with the last, an inode that has
+    /// no links any more is freed.
+    pub fn unpin(&mut self, ino: Ino) -> Result<()> {
+        let Some(count) = self.pins.get_mut(&ino) else {
+            return Err(Error::InvalidArgument);
+        };
+        *count -= 1;
+        if *count > 0 {
+            return Ok(());
+        }
+        self.pins.remove(&ino);
+        self.release_if_unlinked(ino)
+    }
+
+    /// Free every pinned inode that has no links left and forget all pins
+    /// (before unmounting or powering off: the holders are going away).
+    pub fn release_unlinked(&mut self) -> Result<()> {
+        let pinned: Vec<Ino> = core::mem::take(&mut self.pins).into_keys().collect();
+        let mut r = Ok(());
+        for ino in pinned {
+            r = r.and(self.release_if_unlinked(ino));
+        }
+        r
+    }
+
+    fn release_if_unlinked(&mut self, ino: Ino) -> Result<()> {
+        if self.check_writable().is_err() {
+            return Ok(());
+        }
+        let mut inode = self.read_inode(ino)?;
+        if inode.mode != 0 && inode.links == 0 {
+            self.release_inode(ino, &mut inode)?;
+        }
+        Ok(())
     }
 
     /// Free everything `inode` holds (blocks, extended attribute block) and

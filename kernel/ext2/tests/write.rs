@@ -127,6 +127,55 @@ fn unlink_frees_everything() {
 }
 
 #[test]
+fn pinned_inode_outlives_its_last_name() {
+    let fx = small_fixture("pinned", 1024, "16M");
+    let mut fs = mount(load(&fx.img));
+    let before = fs.statfs();
+    let f = fs.create(ROOT_INO, "open-file", 0o644).unwrap();
+    let body = data(200 * 1024, 3);
+    fs.write(f, 0, &body).unwrap();
+    fs.pin(f);
+    fs.pin(f); // two holders
+    fs.unlink(ROOT_INO, "open-file").unwrap();
+    // Gone from the directory, still readable and writable by number.
+    assert_eq!(fs.resolve("/open-file"), Err(Error::NotFound));
+    assert_eq!(fs.stat(f).unwrap().links, 0);
+    assert_eq!(read_all(&mut fs, f), body);
+    fs.write(f, body.len() as u64, b"more").unwrap();
+    fs.unpin(f).unwrap();
+    // One holder left: still there.
+    assert_eq!(fs.stat(f).unwrap().size, body.len() as u64 + 4);
+    fs.unpin(f).unwrap();
+    // The last holder let go: freed, as if unlinked while closed.
+    assert_eq!(fs.stat(f), Err(Error::NotFound));
+    assert_eq!(fs.statfs(), before);
+    assert_eq!(fs.unpin(f), Err(Error::InvalidArgument));
+    let mut fs = cycle(fs, &fx.img);
+
+    // Renamed over and removed directories too; unmount frees what is
+    // still held (the holders are going away), and e2fsck finds it clean.
+    let a = fs.create(ROOT_INO, "a", 0o644).unwrap();
+    fs.write(a, 0, b"old contents").unwrap();
+    let b = fs.create(ROOT_INO, "b", 0o644).unwrap();
+    fs.pin(a);
+    fs.rename(ROOT_INO, "b", ROOT_INO, "a").unwrap();
+    assert_eq!(fs.resolve("/a"), Ok(b));
+    assert_eq!(read_all(&mut fs, a), b"old contents");
+    let d = fs.mkdir(ROOT_INO, "gone", 0o755).unwrap();
+    fs.pin(d);
+    fs.rmdir(ROOT_INO, "gone").unwrap();
+    assert_eq!(fs.stat(d).unwrap().links, 0);
+    // A pin of a file that keeps its name frees nothing.
+    fs.pin(b);
+    let dev = fs.unmount().unwrap();
+    fsck_dev(&dev, &fx.img);
+    let mut fs = mount(dev);
+    assert_eq!(fs.stat(a), Err(Error::NotFound));
+    assert_eq!(fs.stat(d), Err(Error::NotFound));
+    assert!(fs.stat(b).is_ok());
+}
+
+#[test]
 fn mkdir_rmdir() {
     for bs in [1024, 4096] {
         let fx = small_fixture("mkdir", bs, "8M");

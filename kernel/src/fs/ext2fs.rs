@@ -325,9 +325,24 @@ impl FileSystem for Ext2 {
         self.fs()?.sync().map_err(error)
     }
 
+    fn pin(&mut self, i: u64) {
+        if let (Ok(fs), Ok(i)) = (self.fs(), ino(i)) {
+            fs.pin(i);
+        }
+    }
+
+    fn unpin(&mut self, i: u64) -> Result<(), Error> {
+        self.fs()?.unpin(ino(i)?).map_err(error)
+    }
+
+    fn release_unlinked(&mut self) -> Result<(), Error> {
+        self.fs()?.release_unlinked().map_err(error)
+    }
+
     fn drop_caches(&mut self) -> Result<(), Error> {
         // Unmount (writing everything back) and mount again: the block
-        // cache starts empty.
+        // cache starts empty. Unmounting frees open-but-unlinked inodes
+        // and forgets pins: only call this with no files open.
         let old = self.fs.take().ok_or(Error::IoError)?;
         let dev = old.unmount().map_err(error)?;
         let mut fs = Fs::mount(dev).map_err(error)?;

@@ -1,6 +1,8 @@
 //! Open files and directories: the kernel object behind a file handle.
 //! The offset is shared by every handle to the same open file (as after
-//! `handle_dup`), like a Unix open file description.
+//! `handle_dup`), like a Unix open file description. While an `OpenFile`
+//! exists its node is pinned: removing its last name does not free it
+//! until the last handle goes, as on Unix.
 
 use super::Node;
 use abi::fs::open;
@@ -15,8 +17,19 @@ pub struct OpenFile {
     pub position: Mutex<u64>,
 }
 
+impl Drop for OpenFile {
+    /// The last handle went: unpin the node (freeing it if it has no names
+    /// left). An error cannot reach anyone here; it is reported.
+    fn drop(&mut self) {
+        if let Err(e) = super::unpin(self.node) {
+            crate::println!("[fs] closing inode {}: {e}", self.node.1);
+        }
+    }
+}
+
 impl OpenFile {
     pub fn new(node: Node, flags: u64, is_dir: bool) -> Self {
+        super::pin(node);
         Self {
             node,
             flags,

@@ -82,6 +82,17 @@ pub trait FileSystem: Send {
     fn drop_caches(&mut self) -> Result<(), Error> {
         self.sync()
     }
+    /// `ino` is open: keep it (contents and all) if its last name goes,
+    /// until the matching [`FileSystem::unpin`].
+    fn pin(&mut self, _ino: u64) {}
+    /// One open of `ino` ended; with the last, free it if it has no names.
+    fn unpin(&mut self, _ino: u64) -> Result<(), Error> {
+        Ok(())
+    }
+    /// Free every open but nameless inode (before powering off).
+    fn release_unlinked(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// A file in the mounted tree: (mount index, inode number).
@@ -392,6 +403,35 @@ pub fn statfs(path: &str) -> Result<FsStat, Error> {
         let (mi, _) = walk(m, path, true)?;
         Ok(m[mi].fs.statfs())
     })
+}
+
+/// Node `node` is open (an [`file::OpenFile`] exists for it): if its last
+/// name goes, it lives on until [`unpin`].
+pub fn pin((m, ino): Node) {
+    if let Some(mt) = MOUNTS.lock().get_mut(m) {
+        mt.fs.pin(ino);
+    }
+}
+
+/// An open of `node` ended: free it now if it has no names left and no
+/// other open.
+pub fn unpin((m, ino): Node) -> Result<(), Error> {
+    match MOUNTS.lock().get_mut(m) {
+        Some(mt) => mt.fs.unpin(ino),
+        None => Ok(()),
+    }
+}
+
+/// Before powering off: free open files that have no names any more (their
+/// holders are about to go), then write everything back.
+pub fn shutdown() -> Result<(), Error> {
+    let mut first_error = Ok(());
+    for mt in MOUNTS.lock().iter_mut() {
+        if let Err(e) = mt.fs.release_unlinked() {
+            first_error = first_error.and(Err(e));
+        }
+    }
+    first_error.and(sync_all())
 }
 
 /// Write every file system's dirty data to its disk.

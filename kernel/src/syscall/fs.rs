@@ -330,7 +330,7 @@ pub fn power(action: u64) -> Ret {
     if action != sys::POWER_OFF && action != sys::POWER_REBOOT {
         return Err(Error::InvalidArgument.into());
     }
-    let _ = fs::sync_all();
+    let _ = fs::shutdown();
     crate::println!(
         "[power] file systems synced; {}",
         if action == sys::POWER_OFF {

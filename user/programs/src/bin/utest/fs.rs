@@ -234,6 +234,35 @@ pub fn rename_link_symlink_edge_cases() -> TestResult {
     })
 }
 
+pub fn unlinked_open_file_lives_until_closed() -> TestResult {
+    with_dir(|| {
+        let p = format!("{DIR}/open-then-unlinked");
+        let body = pattern(7, 64 * 1024);
+        let free_before = fs::statfs(DIR)?.free_blocks;
+        let mut f = File::create(&p)?;
+        f.write_all(&body)?;
+        let mut again = File::open(&p)?;
+        fs::remove_file(&p)?;
+        // The name is gone; both open files still work.
+        check_eq!(fs::metadata(&p).map(|_| ()), Err(Error::NotFound));
+        check_eq!(f.metadata().map(|m| m.links), Ok(0));
+        f.write_all(b"tail")?;
+        let mut back = Vec::new();
+        again.read_to_end(&mut back)?;
+        check_eq!(back.len(), body.len() + 4);
+        check!(back[..body.len()] == body[..], "contents changed");
+        drop(f);
+        // One open left: the blocks are still held.
+        check!(
+            fs::statfs(DIR)?.free_blocks < free_before,
+            "freed too early"
+        );
+        drop(again);
+        check_eq!(fs::statfs(DIR)?.free_blocks, free_before);
+        Ok(())
+    })
+}
+
 pub fn spawn_of_big_or_bad_files_is_an_error() -> TestResult {
     with_dir(|| {
         // Larger than spawn reads (4 MiB): refused before any allocation

@@ -226,6 +226,10 @@ const TESTS: &[Test] = &[
         fs::rename_link_symlink_edge_cases,
     ),
     (
+        "unlinked_open_file_lives_until_closed",
+        fs::unlinked_open_file_lives_until_closed,
+    ),
+    (
         "spawn_of_big_or_bad_files_is_an_error",
         fs::spawn_of_big_or_bad_files_is_an_error,
     ),
