@@ -97,6 +97,12 @@ impl Table {
         if self.capacity_for_one_more() > self.slots.len() {
             self.grow()?;
         }
+        self.place(e);
+        Ok(())
+    }
+
+    /// Put `e` in the first free slot of its probe sequence (there is one).
+    fn place(&mut self, e: Entry) {
         let mask = self.mask();
         let mut i = e.hash as usize & mask;
         while self.slots[i].ino != 0 {
@@ -104,7 +110,6 @@ impl Table {
         }
         self.slots[i] = e;
         self.len += 1;
-        Ok(())
     }
 
     fn grow(&mut self) -> Result<(), TryReserveError> {
@@ -115,13 +120,7 @@ impl Table {
         let old = core::mem::replace(&mut self.slots, slots);
         self.len = 0;
         for e in old.into_iter().filter(|e| e.ino != 0) {
-            let mask = self.mask();
-            let mut i = e.hash as usize & mask;
-            while self.slots[i].ino != 0 {
-                i = (i + 1) & mask;
-            }
-            self.slots[i] = e;
-            self.len += 1;
+            self.place(e);
         }
         Ok(())
     }
