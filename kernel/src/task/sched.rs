@@ -478,6 +478,10 @@ pub fn wait(this: &Arc<ProcessRef>, nohang: bool) -> Result<ExitStatus, Error> {
             t.reap_zombies();
             return Ok(status);
         }
+        // Waiting for yourself would never end.
+        if t.proc(me).pid == this.pid {
+            return Err(Error::InvalidArgument);
+        }
         if nohang {
             return Err(Error::WouldBlock);
         }
