@@ -608,6 +608,7 @@ impl<D: BlockDevice> Fs<D> {
 
     /// Mark directory `dir` modified: clear its index flag, set its times.
     fn dir_touch(&mut self, dir: Ino, dinode: &mut Inode) -> Result<()> {
+        self.dir_changes += 1;
         dinode.flags &= !INDEX_FL;
         let now = self.now();
         dinode.mtime = now;
@@ -783,17 +784,22 @@ impl<D: BlockDevice> Fs<D> {
 
     /// The first entry of directory `dir` at or after position `cookie`
     /// (0 to start), with the cookie of the next one; `None` at the end.
-    /// `.` and `..` are included.
+    /// `.` and `..` are included. A cookie this call returned last, with
+    /// no directory changed since, is known to be an entry boundary: the
+    /// walk starts right there. Any other cookie is resynchronised by
+    /// walking its block from the start (an entry may have been merged
+    /// away since).
     pub fn readdir(&mut self, dir: Ino, cookie: u64) -> Result<Option<(DirEntry, u64)>> {
         let dinode = self.read_dir_inode(dir)?;
         let n = self.dir_nblocks(&dinode)?;
         let bs = u64::from(self.sb.block_size);
         let fmt = self.dir_format();
+        let resume = self.readdir_at == Some((dir, cookie, self.dir_changes));
         let (mut lblk, mut skip) = (cookie / bs, (cookie % bs) as usize);
         while lblk < n {
             let phys = self.dir_block(&dinode, lblk)?;
             let blk = self.cache.get(&mut self.dev, phys)?;
-            let mut off = 0;
+            let mut off = if resume { skip } else { 0 };
             while off < blk.len() {
                 let e = parse_entry(blk, off, fmt)?;
                 if off >= skip && e.inode != 0 {
@@ -810,6 +816,7 @@ impl<D: BlockDevice> Fs<D> {
                         }
                     }
                     let next = lblk * bs + (off + e.rec_len) as u64;
+                    self.readdir_at = Some((dir, next, self.dir_changes));
                     return Ok(Some((entry, next)));
                 }
                 off += e.rec_len;

@@ -93,6 +93,12 @@ pub struct Fs<D: BlockDevice> {
     /// Inodes the caller holds open ([`Fs::pin`]), with their counts. A
     /// pinned inode whose last link goes keeps its contents until unpinned.
     pub(crate) pins: BTreeMap<Ino, u32>,
+    /// Bumped by every change to any directory's entries.
+    pub(crate) dir_changes: u64,
+    /// Where the last `readdir` stopped: (directory, cookie it returned,
+    /// `dir_changes` then). A call continuing from there starts at that
+    /// entry instead of re-parsing its block from the start.
+    pub(crate) readdir_at: Option<(Ino, u64, u64)>,
 }
 
 impl<D: BlockDevice> core::fmt::Debug for Fs<D> {
@@ -174,6 +180,8 @@ impl<D: BlockDevice> Fs<D> {
             next_generation: 1,
             dindex: DirIndexes::default(),
             pins: BTreeMap::new(),
+            dir_changes: 0,
+            readdir_at: None,
         };
         if fs.read_inode(ROOT_INO)?.kind() != FileKind::Directory {
             return Err(Error::Corrupt("root is not a directory"));

@@ -176,6 +176,54 @@ fn pinned_inode_outlives_its_last_name() {
 }
 
 #[test]
+fn readdir_continues_correctly_across_changes() {
+    let fx = small_fixture("readdir", 1024, "16M");
+    let mut fs = mount(load(&fx.img));
+    let d = fs.mkdir(ROOT_INO, "many", 0o755).unwrap();
+    let all: Vec<String> = (0..120).map(|i| format!("entry-{i:03}")).collect();
+    for n in &all {
+        fs.create(d, n, 0o644).unwrap();
+    }
+    // Read 40 entries (`.` and `..` first), then remove the last one seen
+    // (its space merges into the entry before it, so the cookie no longer
+    // follows a live entry) and one not yet seen, and add a new one.
+    let mut seen = Vec::new();
+    let mut cookie = 0;
+    for _ in 0..40 {
+        let (e, next) = fs.readdir(d, cookie).unwrap().unwrap();
+        seen.push(String::from_utf8(e.name().to_vec()).unwrap());
+        cookie = next;
+    }
+    let last = seen.last().unwrap().clone();
+    let (upcoming, _) = fs.readdir(d, cookie).unwrap().unwrap();
+    let upcoming = String::from_utf8(upcoming.name().to_vec()).unwrap();
+    fs.unlink(d, &last).unwrap();
+    // The entry the cookie points at goes too, and a longer name can take
+    // the merged space around the cookie.
+    fs.unlink(d, &upcoming).unwrap();
+    fs.unlink(d, "entry-100").unwrap();
+    fs.create(d, "a-late-arrival-with-a-longer-name", 0o644)
+        .unwrap();
+    while let Some((e, next)) = fs.readdir(d, cookie).unwrap() {
+        seen.push(String::from_utf8(e.name().to_vec()).unwrap());
+        cookie = next;
+    }
+    // Every name that existed throughout is listed exactly once; the one
+    // removed before it was reached is not.
+    for n in all.iter().filter(|n| **n != upcoming && *n != "entry-100") {
+        assert_eq!(seen.iter().filter(|s| *s == n).count(), 1, "{n}");
+    }
+    assert!(!seen.iter().any(|s| *s == upcoming || s == "entry-100"));
+    assert!(seen
+        .iter()
+        .all(|s| s.starts_with("entry-") || s.starts_with('.') || s.starts_with("a-late")));
+    // And an uninterrupted listing matches the directory.
+    let names = names(&mut fs, d);
+    assert_eq!(names.len(), 118);
+    cycle(fs, &fx.img);
+}
+
+#[test]
 fn mkdir_rmdir() {
     for bs in [1024, 4096] {
         let fx = small_fixture("mkdir", bs, "8M");
