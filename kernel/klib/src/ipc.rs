@@ -20,6 +20,20 @@
 //! [`INLINE_BYTES`] and a single handle are stored inside the message, the
 //! queue and the waiter list keep their capacity, and the sender's
 //! account is charged under one lock.
+//!
+//! **Direct handoff.** A receiver about to block leaves a [`Parked`]
+//! descriptor (where it wants the data and handles, and how much room it
+//! has) with its endpoint ([`Endpoint::park`]). A sender that finds the
+//! queue empty and a receiver parked offers the message to it first
+//! ([`Endpoint::hand_off`]): the caller's `deliver` copies straight into
+//! the receiver's buffers and the endpoint records what was delivered,
+//! which the receiver collects when it wakes ([`Endpoint::unpark`]). Such
+//! a message is received the instant it is sent: it is never queued, so it
+//! is never charged to the sender. A handoff only happens on an empty
+//! queue, so it never overtakes a queued message; when `deliver` declines
+//! (buffer too small, a fault in the receiver's memory, a full handle
+//! table) the sender queues the message as usual and wakes the receiver,
+//! which then receives it (or gets the error) through the queue.
 
 use crate::account::{Account, Amounts, QuotaExceeded, Resource, RESOURCES};
 use alloc::collections::VecDeque;
@@ -281,6 +295,37 @@ pub enum RecvError<E> {
     Refused(E),
 }
 
+/// Where a receiver blocked on an endpoint wants its next message (see
+/// the module documentation). The addresses are the caller's business:
+/// this module only stores them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parked {
+    /// Who is waiting (the id `wake` gets).
+    pub id: u32,
+    /// The caller's hint for finding the receiver (e.g. its table slot).
+    pub hint: u32,
+    /// Data buffer and its size.
+    pub buf: usize,
+    pub len: usize,
+    /// Buffer for the handle values and how many fit.
+    pub hbuf: usize,
+    pub hcap: usize,
+}
+
+/// What a direct handoff gave a parked receiver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    pub bytes: usize,
+    pub handles: usize,
+}
+
+/// The receiver parked at an endpoint: still waiting, or served.
+#[derive(Clone, Copy, Debug)]
+enum Park {
+    Waiting(Parked),
+    Served(u32, Delivered),
+}
+
 struct State<H: Payload> {
     queue: VecDeque<Message<H>>,
     queued_bytes: usize,
@@ -289,6 +334,9 @@ struct State<H: Payload> {
     /// Ids of threads sleeping until this endpoint becomes readable. Woken
     /// ids are drained, not taken, so the vector keeps its capacity.
     waiters: Vec<u32>,
+    /// At most one receiver parked here for a direct handoff (others wait
+    /// in `waiters`).
+    parked: Option<Park>,
 }
 
 /// One end of a channel.
@@ -317,6 +365,7 @@ pub fn create_pair<H: Payload>(
             peer: Weak::new(),
             peer_closed: false,
             waiters: Vec::new(),
+            parked: None,
         }),
         creator: account.clone(),
         wake,
@@ -421,7 +470,87 @@ impl<H: Payload> Endpoint<H> {
         for id in st.waiters.drain(..) {
             wake(id);
         }
+        // A parked receiver stays parked (it unparks itself when it runs)
+        // but must run to see the message.
+        if let Some(Park::Waiting(p)) = st.parked {
+            wake(p.id);
+        }
         Ok(())
+    }
+
+    /// Offer a message of `len` bytes and `handle_count` handles to the
+    /// receiver parked at the peer, if the peer's queue is empty and one
+    /// is. `deliver` (run with the peer's queue locked: it must not touch
+    /// this channel) copies the message into the receiver's buffers, moves
+    /// the handles and wakes it, returning `Ok(Some(..))`; `Ok(None)` when
+    /// it cannot (nothing changed: the caller then [`send`](Self::send)s,
+    /// which queues the message and wakes the receiver); `Err` when the
+    /// sender's side failed (nothing delivered, the receiver still
+    /// parked). Returns whether the message was delivered; `Ok(false)`
+    /// also when the size bounds are exceeded or the peer is gone, which
+    /// `send` then reports.
+    pub fn hand_off<E>(
+        &self,
+        len: usize,
+        handle_count: usize,
+        deliver: impl FnOnce(&Parked) -> Result<Option<Delivered>, E>,
+    ) -> Result<bool, E> {
+        if len > MAX_MSG_BYTES || handle_count > MAX_MSG_HANDLES {
+            return Ok(false);
+        }
+        let peer = {
+            let me = self.state.lock();
+            match me.peer.upgrade() {
+                Some(p) if !me.peer_closed => p,
+                _ => return Ok(false),
+            }
+        };
+        let mut st = peer.state.lock();
+        let Some(Park::Waiting(p)) = st.parked else {
+            return Ok(false);
+        };
+        if !st.queue.is_empty() {
+            return Ok(false);
+        }
+        match deliver(&p)? {
+            Some(d) => {
+                debug_assert!(d.bytes == len && d.handles == handle_count);
+                st.parked = Some(Park::Served(p.id, d));
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Leave `p` here for a direct handoff while its receiver blocks.
+    /// Refused (`false`: the caller waits with [`add_waiter`](Self::add_waiter)
+    /// instead) when a message is queued, the peer is gone, or another
+    /// receiver is parked. The receiver must [`unpark`](Self::unpark)
+    /// as soon as it runs again.
+    pub fn park(&self, p: Parked) -> bool {
+        let mut st = self.state.lock();
+        if st.parked.is_some() || !st.queue.is_empty() || st.peer_closed {
+            return false;
+        }
+        st.parked = Some(Park::Waiting(p));
+        true
+    }
+
+    /// Take back what receiver `id` parked here: what a sender delivered
+    /// to it meanwhile, if anything.
+    pub fn unpark(&self, id: u32) -> Option<Delivered> {
+        let mut st = self.state.lock();
+        match st.parked {
+            Some(Park::Waiting(p)) if p.id == id => {
+                st.parked = None;
+                None
+            }
+            Some(Park::Served(who, d)) if who == id => {
+                st.parked = None;
+                Some(d)
+            }
+            _ => None,
+        }
     }
 
     /// Take the front message if `check` accepts it (e.g. the caller's
@@ -508,13 +637,16 @@ impl<H: Payload> Drop for Endpoint<H> {
         self.drain_iteratively();
         self.creator.release(Resource::Endpoints, 1);
         if let Some(peer) = self.state.get_mut().peer.upgrade() {
-            let waiters = {
+            let (waiters, parked) = {
                 let mut ps = peer.state.lock();
                 ps.peer_closed = true;
-                core::mem::take(&mut ps.waiters)
+                (core::mem::take(&mut ps.waiters), ps.parked)
             };
             for id in waiters {
                 (peer.wake)(id);
+            }
+            if let Some(Park::Waiting(p)) = parked {
+                (peer.wake)(p.id);
             }
         }
     }
@@ -930,5 +1062,106 @@ mod tests {
         .unwrap();
         assert!(got.is_empty());
         assert!(woken().is_empty(), "send wakes through its argument only");
+    }
+
+    fn parked(id: u32, len: usize, hcap: usize) -> Parked {
+        Parked {
+            id,
+            hint: 0,
+            buf: 0x1000,
+            len,
+            hbuf: 0x2000,
+            hcap,
+        }
+    }
+
+    #[test]
+    fn handoff_serves_a_parked_receiver_without_queueing_or_charge() {
+        let acct = account(2, 0, 0);
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        // Nobody parked: nothing to hand off.
+        assert_eq!(a.hand_off(3, 0, |_| -> Result<_, ()> { panic!() }), Ok(false));
+        assert!(b.park(parked(7, 64, 1)));
+        assert!(!b.park(parked(8, 64, 1)), "one parked receiver at a time");
+        let got = a.hand_off(3, 1, |p| {
+            assert_eq!(*p, parked(7, 64, 1));
+            Ok::<_, ()>(Some(Delivered {
+                bytes: 3,
+                handles: 1,
+            }))
+        });
+        assert_eq!(got, Ok(true));
+        // Served: no second handoff, nothing queued, nothing charged (the
+        // account has no message quota at all).
+        assert_eq!(a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }), Ok(false));
+        assert_eq!(b.queued(), 0);
+        assert_eq!(acct.used(Messages), 0);
+        assert_eq!(b.unpark(8), None, "not the parked receiver");
+        assert_eq!(
+            b.unpark(7),
+            Some(Delivered {
+                bytes: 3,
+                handles: 1
+            })
+        );
+        assert_eq!(b.unpark(7), None);
+        assert!(woken().is_empty(), "the deliverer wakes, not the endpoint");
+    }
+
+    #[test]
+    fn declined_handoff_queues_wakes_and_never_overtakes() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        assert!(b.park(parked(5, 2, 0)));
+        // Too big for the parked buffer: declined, then queued.
+        assert_eq!(a.hand_off(4, 0, |_| Ok::<_, ()>(None)), Ok(false));
+        send(&a, b"long".to_vec(), 0, &acct, Vec::new).unwrap();
+        assert_eq!(woken(), vec![5], "the parked receiver is woken");
+        // A message is queued: the next one must not be handed off.
+        assert_eq!(a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }), Ok(false));
+        send(&a, b"x".to_vec(), 0, &acct, Vec::new).unwrap();
+        assert_eq!(b.unpark(5), None);
+        assert!(!b.park(parked(5, 64, 0)), "no parking over queued messages");
+        assert_eq!(take_data(&b).unwrap(), b"long");
+        assert_eq!(take_data(&b).unwrap(), b"x");
+        assert!(b.park(parked(5, 64, 0)));
+        assert_eq!(b.unpark(5), None);
+    }
+
+    #[test]
+    fn failed_handoff_leaves_the_receiver_parked() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        assert!(b.park(parked(3, 64, 0)));
+        assert_eq!(a.hand_off(8, 0, |_| Err("bad sender buffer")), Err("bad sender buffer"));
+        let served = a.hand_off(8, 0, |_| {
+            Ok::<_, ()>(Some(Delivered {
+                bytes: 8,
+                handles: 0,
+            }))
+        });
+        assert_eq!(served, Ok(true));
+        assert_eq!(b.unpark(3).map(|d| d.bytes), Some(8));
+        // Beyond the message bounds: never offered.
+        assert!(b.park(parked(3, MAX_MSG_BYTES * 2, 0)));
+        let over = a.hand_off(MAX_MSG_BYTES + 1, 0, |_| -> Result<_, ()> { panic!() });
+        assert_eq!(over, Ok(false));
+        assert_eq!(b.unpark(3), None);
+    }
+
+    #[test]
+    fn closing_the_peer_wakes_a_parked_receiver() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        assert!(b.park(parked(11, 64, 0)));
+        drop(a);
+        assert_eq!(woken(), vec![11]);
+        assert_eq!(b.unpark(11), None);
+        assert!(!b.park(parked(11, 64, 0)), "no parking once the peer is gone");
+        assert_eq!(take_data(&b), Err(RecvError::PeerClosed));
+        // And the reverse: a sender whose peer is gone hands nothing off.
+        let (c, d) = create_pair::<Obj>(&acct, wake).unwrap();
+        drop(d);
+        assert_eq!(c.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }), Ok(false));
     }
 }

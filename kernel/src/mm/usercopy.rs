@@ -4,6 +4,7 @@
 //! against EL0 permissions even with PAN on), and turn a fault during the
 //! copy into [`Error::BadAddress`] through the fixup table, never a panic.
 
+use crate::arch::mmu;
 use abi::layout::USER_END;
 use abi::Error;
 use core::mem::MaybeUninit;
@@ -76,6 +77,19 @@ pub fn copy_to_user(dst: usize, src: &[u8]) -> Result<(), Error> {
     } else {
         Err(Error::BadAddress)
     }
+}
+
+/// Run `f` with the user half switched to the address space `ttbr0`
+/// (another process's), then switch back: the user-copy functions called
+/// in `f` reach that process's memory, checked against its EL0
+/// permissions like its own calls would be. Kernel code runs with IRQs
+/// masked, so nothing else runs meanwhile; `f` must not block.
+pub fn in_address_space<R>(ttbr0: u64, f: impl FnOnce() -> R) -> R {
+    let mine = mmu::ttbr0();
+    mmu::set_ttbr0(ttbr0);
+    let r = f();
+    mmu::set_ttbr0(mine);
+    r
 }
 
 /// Read a plain-data `T` (a `#[repr(C)]` ABI struct of integers) from user memory.

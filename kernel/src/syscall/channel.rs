@@ -1,6 +1,15 @@
 //! Channel calls: create, send (never blocks), receive (optionally
 //! blocking, with a timeout), wait on several endpoints, and call (send,
 //! then wait for the reply on the same channel).
+//!
+//! A receiver that blocks parks its buffers with the endpoint, and a send
+//! that finds it there (and the queue empty) delivers straight into them
+//! ([`deliver_direct`]: data and handle values copied into the receiver's
+//! address space, handles moved into its table, the receiver woken with
+//! its results and switched to as soon as the sender blocks). Whenever
+//! that cannot be done exactly as the receiver's own receive would have
+//! done it, the message is queued instead and the receiver receives it
+//! (or the error) itself.
 
 use super::process::as_bytes_mut;
 use super::{ok2, Ret, SysError};
@@ -13,7 +22,8 @@ use abi::{sys, CallArgs, Error};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use klib::ipc::{self as kipc, Bytes, RecvError, SendError};
+use core::mem::MaybeUninit;
+use klib::ipc::{self as kipc, Bytes, Delivered, Parked, RecvError, SendError};
 
 fn value(h: u64) -> Result<u32, Error> {
     u32::try_from(h).map_err(|_| Error::InvalidHandle)
@@ -77,6 +87,67 @@ fn fill_from_user(bytes: &mut Bytes, data: u64, len: usize) -> Result<(), Error>
     Ok(())
 }
 
+/// Hand the message (`len` bytes at `data` in the running process, the
+/// handles `values` of its table, all validated) straight to the receiver
+/// `p` parked at the peer: the data and the handle values are written into
+/// the receiver's buffers in its own address space (through the user-copy
+/// routines, so with its EL0 permissions), the handles moved into its
+/// table, and it is woken. `Ok(None)` (nothing changed) when the receiver
+/// is no longer blocked, its buffers are too small, its handle table is
+/// full, or writing its buffers faults: the caller queues the message and
+/// the receiver's own receive then reports that (the buffer may have been
+/// partly written, as a faulting receive leaves it). `Err` when reading
+/// the sender's data faults (the receiver's memory is not touched).
+fn deliver_direct(
+    cur: &mut sched::Current,
+    p: &Parked,
+    data: u64,
+    len: usize,
+    values: &[u32],
+) -> Result<Option<Delivered>, Error> {
+    let count = values.len();
+    if len > p.len || count > p.hcap {
+        return Ok(None);
+    }
+    let slot = p.hint as usize;
+    let Some((mine, mut rx)) = cur.receiver(slot, p.id) else {
+        return Ok(None);
+    };
+    let mut hv = [0u32; MAX_MSG_HANDLES];
+    if count > 0 && rx.handles().peek_next(count, &mut hv).is_err() {
+        return Ok(None);
+    }
+    // Kernel memory in between: the two address spaces are never mapped
+    // at once. Read all of it first, so a fault on the sender's side
+    // leaves the receiver's memory untouched.
+    let mut bounce = [MaybeUninit::<u8>::uninit(); MAX_MSG_BYTES];
+    let bounce = &mut bounce[..len];
+    usercopy::copy_from_user_uninit(bounce, data as usize)?;
+    // SAFETY: the copy succeeded, so every byte of `bounce` is written.
+    let bytes = unsafe { &*(bounce as *const [MaybeUninit<u8>] as *const [u8]) };
+    let written = usercopy::in_address_space(rx.ttbr0(), || {
+        if count > 0 {
+            usercopy::copy_to_user(p.hbuf, as_bytes_mut(&mut hv[..count]))?;
+        }
+        usercopy::copy_to_user(p.buf, bytes)
+    });
+    if written.is_err() {
+        return Ok(None);
+    }
+    for (i, &h) in values.iter().enumerate() {
+        let (object, rights) = mine.remove(h).expect("validated handle");
+        match rx.handles().insert(object, rights) {
+            Ok(v) => debug_assert_eq!(v, hv[i]),
+            Err(_) => unreachable!("room for the handles was checked above"),
+        }
+    }
+    cur.wake_handed_off(slot);
+    Ok(Some(Delivered {
+        bytes: len,
+        handles: count,
+    }))
+}
+
 /// Send from the current process on `ep`, or (`None`) on the endpoint of
 /// its handle `own`: bytes at `data` and the handles whose values are at
 /// `handles`. On any error the caller keeps them all.
@@ -104,7 +175,7 @@ fn send_from_user(
     // moved handles go into the queue, and the peer is referenced by
     // something other than the handles moved (they cannot be either end).
     sched::with_ipc(|cur| {
-        let (table, account, mut waker) = cur.parts();
+        let (table, _, _) = cur.parts();
         let looked_up;
         let ep = match ep {
             Some(ep) => ep,
@@ -125,6 +196,10 @@ fn send_from_user(
                 return Err(Error::InvalidArgument);
             }
         }
+        if ep.hand_off(len, count, |p| deliver_direct(cur, p, data, len, values))? {
+            return Ok(());
+        }
+        let (table, account, mut waker) = cur.parts();
         ep.send(
             len,
             count,
@@ -225,14 +300,14 @@ fn recv_blocking(
     let mut held: Option<Arc<Endpoint>> = ep.cloned();
     loop {
         // The lookup (first time round) and the attempt under one lock.
-        let (attempt, me) = sched::with_ipc(|cur| {
-            let me = cur.pid();
+        let (attempt, me, slot) = sched::with_ipc(|cur| {
+            let (me, slot) = (cur.pid(), cur.slot());
             let (table, _, _) = cur.parts();
             let ep = match &held {
                 Some(ep) => ep,
                 None => held.insert(endpoint_in(table, own, Rights::READ)?),
             };
-            Ok::<_, Error>((try_recv(ep, table, buf, len, hbuf, hcap), me))
+            Ok::<_, Error>((try_recv(ep, table, buf, len, hbuf, hcap), me, slot))
         })??;
         match attempt {
             Ok((n, h)) => return ok2(n as u64, h as u64),
@@ -250,9 +325,27 @@ fn recv_blocking(
                     return Err(Error::TimedOut.into());
                 }
                 let ep = held.as_ref().expect("looked up above");
-                ep.add_waiter(me);
+                // Parked, a sender may deliver straight into our buffers;
+                // otherwise (another receiver is parked) wait to be woken.
+                let parked = ep.park(Parked {
+                    id: me,
+                    hint: slot as u32,
+                    buf: buf as usize,
+                    len,
+                    hbuf: hbuf as usize,
+                    hcap,
+                });
+                if !parked {
+                    ep.add_waiter(me);
+                }
                 let killed = sched::block_ipc(until);
-                ep.remove_waiter(me);
+                if !parked {
+                    ep.remove_waiter(me);
+                } else if let Some(d) = ep.unpark(me) {
+                    // Delivered: the handles are in our table already (a
+                    // killed process releases them when it exits).
+                    return ok2(d.bytes as u64, d.handles as u64);
+                }
                 if killed {
                     return Err(Error::TimedOut.into());
                 }

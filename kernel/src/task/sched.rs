@@ -47,6 +47,11 @@ struct Table {
     last_kernel_child: Option<(Pid, ExitStatus)>,
     /// One past the highest slot ever used: scans stop here.
     hi: usize,
+    /// Some slot may hold a zombie (`reap_zombies` has work to do).
+    zombies: bool,
+    /// A process a direct IPC handoff just woke: the running process
+    /// switches to it if it blocks in IPC next (see [`block_ipc`]).
+    handoff: Option<usize>,
 }
 
 static TABLE: Mutex<Table> = Mutex::new(Table {
@@ -56,6 +61,8 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
     idle: Context::zeroed(),
     last_kernel_child: None,
     hi: 0,
+    zombies: false,
+    handoff: None,
 });
 
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
@@ -108,14 +115,20 @@ impl Table {
     /// still be on its kernel stack). Their status lives on in their
     /// [`ProcessRef`] for whoever holds a handle.
     fn reap_zombies(&mut self) {
+        if !self.zombies {
+            return;
+        }
+        let mut left = false;
         for i in 0..self.hi {
-            if Some(i) == self.current {
-                continue;
-            }
             if matches!(&self.slots[i], Some(p) if matches!(p.state, State::Zombie(_))) {
-                self.slots[i] = None;
+                if Some(i) == self.current {
+                    left = true;
+                } else {
+                    self.slots[i] = None;
+                }
             }
         }
+        self.zombies = left;
     }
 
     /// The slot of the live (not yet reaped) process `this` names.
@@ -164,6 +177,7 @@ impl Table {
         p.this.set_status(status);
         let mut objects = Vec::new();
         p.handles.drain(|o| objects.push(o));
+        self.zombies = true;
         self.orphan_children_of(pid);
         if parent == 0 {
             self.last_kernel_child = Some((pid, status));
@@ -181,8 +195,15 @@ impl Table {
 
 /// Switch to the next runnable process (or the idle loop), consuming the
 /// table guard. Returns when the caller's context runs again.
-fn schedule(mut t: MutexGuard<'static, Table>) {
+fn schedule(t: MutexGuard<'static, Table>) {
+    schedule_preferring(t, None);
+}
+
+/// [`schedule`], switching to `prefer` if it is runnable (a direct
+/// handoff's receiver) instead of the next one round robin.
+fn schedule_preferring(mut t: MutexGuard<'static, Table>, prefer: Option<usize>) {
     t.reap_zombies();
+    t.handoff = None;
     let prev = t.current;
     if let Some(i) = prev {
         let p = t.proc(i);
@@ -190,7 +211,15 @@ fn schedule(mut t: MutexGuard<'static, Table>) {
             p.state = State::Runnable;
         }
     }
-    let next = t.pick();
+    let runnable = |t: &Table, i: usize| {
+        t.slots[i]
+            .as_ref()
+            .is_some_and(|p| p.state == State::Runnable)
+    };
+    let next = match prefer {
+        Some(i) if runnable(&t, i) => Some(i),
+        _ => t.pick(),
+    };
     if next == prev {
         if let Some(i) = next {
             t.proc(i).state = State::Running;
@@ -756,6 +785,66 @@ impl Current<'_> {
     }
 }
 
+/// A process blocked in an IPC wait, borrowed for a direct handoff while
+/// the table is locked for the running process (see [`Current::receiver`]).
+pub struct Receiver<'a> {
+    p: &'a mut Process,
+}
+
+impl Receiver<'_> {
+    /// Its address space's TTBR0 value.
+    pub fn ttbr0(&self) -> u64 {
+        self.p.aspace.as_ref().map_or(mmu::empty_ttbr0(), |a| a.ttbr0())
+    }
+
+    /// Its handle table.
+    pub fn handles(&mut self) -> &mut HandleTable {
+        &mut self.p.handles
+    }
+}
+
+impl Current<'_> {
+    /// The running process's handle table and the process `pid` in table
+    /// slot `slot`, if that one is blocked in an IPC wait (so not killed,
+    /// not the running process, and its address space is intact).
+    pub fn receiver(&mut self, slot: usize, pid: Pid) -> Option<(&mut HandleTable, Receiver<'_>)> {
+        if slot >= self.table.hi || slot == self.slot {
+            return None;
+        }
+        let (lo, hi) = (slot.min(self.slot), slot.max(self.slot));
+        let (a, b) = self.table.slots.split_at_mut(hi);
+        let (low, high) = (a[lo].as_deref_mut()?, b[0].as_deref_mut()?);
+        let (me, other) = if slot < self.slot {
+            (high, low)
+        } else {
+            (low, high)
+        };
+        let blocked = matches!(other.state, State::Blocked(Block::Ipc { .. }));
+        if other.pid != pid || !blocked || other.aspace.is_none() {
+            return None;
+        }
+        Some((&mut me.handles, Receiver { p: other }))
+    }
+
+    /// Wake the process in `slot` (blocked in IPC: see [`receiver`](Self::receiver))
+    /// after a direct handoff, and have the running process switch straight
+    /// to it if it blocks in IPC next.
+    pub fn wake_handed_off(&mut self, slot: usize) {
+        if let Some(p) = self.table.slots[slot].as_mut() {
+            if matches!(p.state, State::Blocked(Block::Ipc { .. })) {
+                p.state = State::Runnable;
+                self.table.handoff = Some(slot);
+            }
+        }
+    }
+
+    /// The running process's slot in the table (a hint for
+    /// [`receiver`](Self::receiver)).
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+}
+
 impl Waker<'_> {
     /// Wake `pid` if it sleeps in an IPC wait.
     pub fn wake_ipc(&mut self, pid: Pid) {
@@ -804,7 +893,8 @@ pub fn block_ipc(until: Option<u64>) -> bool {
         return true;
     }
     t.proc(me).state = State::Blocked(Block::Ipc { until });
-    schedule(t);
+    let prefer = t.handoff.take();
+    schedule_preferring(t, prefer);
     interrupted()
 }
 
