@@ -289,6 +289,9 @@ pub enum SendError<E = ()> {
 pub enum RecvError<E> {
     /// Nothing queued, peer alive.
     Empty,
+    /// Nothing queued, peer alive, and the caller's [`Parked`] descriptor
+    /// was left here (see [`Endpoint::recv`]).
+    Parked,
     /// Nothing queued and the peer is gone.
     PeerClosed,
     /// The caller's check refused the front message; it stays queued.
@@ -298,32 +301,35 @@ pub enum RecvError<E> {
 /// Where a receiver blocked on an endpoint wants its next message (see
 /// the module documentation). The addresses are the caller's business:
 /// this module only stores them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Parked {
+    /// Data buffer.
+    pub buf: u64,
+    /// Buffer for the handle values.
+    pub hbuf: u64,
     /// Who is waiting (the id `wake` gets).
     pub id: u32,
     /// The caller's hint for finding the receiver (e.g. its table slot).
     pub hint: u32,
-    /// Data buffer and its size.
-    pub buf: usize,
-    pub len: usize,
-    /// Buffer for the handle values and how many fit.
-    pub hbuf: usize,
-    pub hcap: usize,
+    /// Room in `buf` (bytes; anything above [`MAX_MSG_BYTES`] is as good
+    /// as `MAX_MSG_BYTES`) and in `hbuf` (handles).
+    pub len: u32,
+    pub hcap: u32,
 }
 
 /// What a direct handoff gave a parked receiver.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Delivered {
-    pub bytes: usize,
-    pub handles: usize,
+    pub bytes: u32,
+    pub handles: u32,
 }
 
-/// The receiver parked at an endpoint: still waiting, or served.
-#[derive(Clone, Copy, Debug)]
+/// Whether a receiver is parked at an endpoint, and served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Park {
-    Waiting(Parked),
-    Served(u32, Delivered),
+    None,
+    Waiting,
+    Served,
 }
 
 struct State<H: Payload> {
@@ -335,8 +341,11 @@ struct State<H: Payload> {
     /// ids are drained, not taken, so the vector keeps its capacity.
     waiters: Vec<u32>,
     /// At most one receiver parked here for a direct handoff (others wait
-    /// in `waiters`).
-    parked: Option<Park>,
+    /// in `waiters`): `parked` is meaningful unless `park` is `None`,
+    /// `served` once it is `Served`.
+    park: Park,
+    parked: Parked,
+    served: Delivered,
 }
 
 /// One end of a channel.
@@ -365,7 +374,9 @@ pub fn create_pair<H: Payload>(
             peer: Weak::new(),
             peer_closed: false,
             waiters: Vec::new(),
-            parked: None,
+            park: Park::None,
+            parked: Parked::default(),
+            served: Delivered::default(),
         }),
         creator: account.clone(),
         wake,
@@ -472,8 +483,8 @@ impl<H: Payload> Endpoint<H> {
         }
         // A parked receiver stays parked (it unparks itself when it runs)
         // but must run to see the message.
-        if let Some(Park::Waiting(p)) = st.parked {
-            wake(p.id);
+        if st.park == Park::Waiting {
+            wake(st.parked.id);
         }
         Ok(())
     }
@@ -505,17 +516,16 @@ impl<H: Payload> Endpoint<H> {
                 _ => return Ok(false),
             }
         };
-        let mut st = peer.state.lock();
-        let Some(Park::Waiting(p)) = st.parked else {
-            return Ok(false);
-        };
-        if !st.queue.is_empty() {
+        let mut guard = peer.state.lock();
+        let st = &mut *guard;
+        if st.park != Park::Waiting || !st.queue.is_empty() {
             return Ok(false);
         }
-        match deliver(&p)? {
+        match deliver(&st.parked)? {
             Some(d) => {
-                debug_assert!(d.bytes == len && d.handles == handle_count);
-                st.parked = Some(Park::Served(p.id, d));
+                debug_assert!(d.bytes as usize == len && d.handles as usize == handle_count);
+                st.park = Park::Served;
+                st.served = d;
                 Ok(true)
             }
             None => Ok(false),
@@ -527,12 +537,17 @@ impl<H: Payload> Endpoint<H> {
     /// instead) when a message is queued, the peer is gone, or another
     /// receiver is parked. The receiver must [`unpark`](Self::unpark)
     /// as soon as it runs again.
-    pub fn park(&self, p: Parked) -> bool {
+    pub fn park(&self, p: &Parked) -> bool {
         let mut st = self.state.lock();
-        if st.parked.is_some() || !st.queue.is_empty() || st.peer_closed {
+        Self::park_locked(&mut st, p)
+    }
+
+    fn park_locked(st: &mut State<H>, p: &Parked) -> bool {
+        if st.park != Park::None || !st.queue.is_empty() || st.peer_closed {
             return false;
         }
-        st.parked = Some(Park::Waiting(p));
+        st.park = Park::Waiting;
+        st.parked = *p;
         true
     }
 
@@ -540,34 +555,34 @@ impl<H: Payload> Endpoint<H> {
     /// to it meanwhile, if anything.
     pub fn unpark(&self, id: u32) -> Option<Delivered> {
         let mut st = self.state.lock();
-        match st.parked {
-            Some(Park::Waiting(p)) if p.id == id => {
-                st.parked = None;
-                None
-            }
-            Some(Park::Served(who, d)) if who == id => {
-                st.parked = None;
-                Some(d)
-            }
-            _ => None,
+        if st.park == Park::None || st.parked.id != id {
+            return None;
         }
+        let served = st.park == Park::Served;
+        st.park = Park::None;
+        served.then_some(st.served)
     }
 
     /// Take the front message if `check` accepts it (e.g. the caller's
     /// buffers are big enough); otherwise it stays queued. On acceptance
     /// `deliver` gets `check`'s result and the message (to take its
     /// handles; nothing may fail there), which is then dequeued and
-    /// dropped. Both run with this endpoint's queue locked.
+    /// dropped. Both run with this endpoint's queue locked. With `park`,
+    /// an empty queue parks it here if it can (as [`park`](Self::park)
+    /// would: [`RecvError::Parked`] rather than `Empty`).
     pub fn recv<R, E, T>(
         &self,
         check: impl FnOnce(&Message<H>) -> Result<R, E>,
         deliver: impl FnOnce(R, &mut Message<H>) -> T,
+        park: Option<&Parked>,
     ) -> Result<T, RecvError<E>> {
         let mut guard = self.state.lock();
         let st = &mut *guard;
         let Some(front) = st.queue.front_mut() else {
             return Err(if st.peer_closed || st.peer.strong_count() == 0 {
                 RecvError::PeerClosed
+            } else if park.is_some_and(|p| Self::park_locked(st, p)) {
+                RecvError::Parked
             } else {
                 RecvError::Empty
             });
@@ -640,13 +655,14 @@ impl<H: Payload> Drop for Endpoint<H> {
             let (waiters, parked) = {
                 let mut ps = peer.state.lock();
                 ps.peer_closed = true;
-                (core::mem::take(&mut ps.waiters), ps.parked)
+                let parked = (ps.park == Park::Waiting).then_some(ps.parked.id);
+                (core::mem::take(&mut ps.waiters), parked)
             };
             for id in waiters {
                 (peer.wake)(id);
             }
-            if let Some(Park::Waiting(p)) = parked {
-                (peer.wake)(p.id);
+            if let Some(id) = parked {
+                (peer.wake)(id);
             }
         }
     }
@@ -745,9 +761,11 @@ mod tests {
         ep: &Endpoint<Obj>,
         check: impl FnOnce(&Message<Obj>) -> Result<R, E>,
     ) -> Result<(R, Vec<u8>, Vec<Obj>), RecvError<E>> {
-        ep.recv(check, |r, m| {
-            (r, m.data().to_vec(), m.take_handles().into_iter().collect())
-        })
+        ep.recv(
+            check,
+            |r, m| (r, m.data().to_vec(), m.take_handles().into_iter().collect()),
+            None,
+        )
     }
 
     fn take_data(ep: &Endpoint<Obj>) -> Result<Vec<u8>, RecvError<()>> {
@@ -1064,7 +1082,7 @@ mod tests {
         assert!(woken().is_empty(), "send wakes through its argument only");
     }
 
-    fn parked(id: u32, len: usize, hcap: usize) -> Parked {
+    fn parked(id: u32, len: u32, hcap: u32) -> Parked {
         Parked {
             id,
             hint: 0,
@@ -1081,8 +1099,8 @@ mod tests {
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         // Nobody parked: nothing to hand off.
         assert_eq!(a.hand_off(3, 0, |_| -> Result<_, ()> { panic!() }), Ok(false));
-        assert!(b.park(parked(7, 64, 1)));
-        assert!(!b.park(parked(8, 64, 1)), "one parked receiver at a time");
+        assert!(b.park(&parked(7, 64, 1)));
+        assert!(!b.park(&parked(8, 64, 1)), "one parked receiver at a time");
         let got = a.hand_off(3, 1, |p| {
             assert_eq!(*p, parked(7, 64, 1));
             Ok::<_, ()>(Some(Delivered {
@@ -1112,7 +1130,7 @@ mod tests {
     fn declined_handoff_queues_wakes_and_never_overtakes() {
         let acct = big();
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
-        assert!(b.park(parked(5, 2, 0)));
+        assert!(b.park(&parked(5, 2, 0)));
         // Too big for the parked buffer: declined, then queued.
         assert_eq!(a.hand_off(4, 0, |_| Ok::<_, ()>(None)), Ok(false));
         send(&a, b"long".to_vec(), 0, &acct, Vec::new).unwrap();
@@ -1121,10 +1139,10 @@ mod tests {
         assert_eq!(a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }), Ok(false));
         send(&a, b"x".to_vec(), 0, &acct, Vec::new).unwrap();
         assert_eq!(b.unpark(5), None);
-        assert!(!b.park(parked(5, 64, 0)), "no parking over queued messages");
+        assert!(!b.park(&parked(5, 64, 0)), "no parking over queued messages");
         assert_eq!(take_data(&b).unwrap(), b"long");
         assert_eq!(take_data(&b).unwrap(), b"x");
-        assert!(b.park(parked(5, 64, 0)));
+        assert!(b.park(&parked(5, 64, 0)));
         assert_eq!(b.unpark(5), None);
     }
 
@@ -1132,7 +1150,7 @@ mod tests {
     fn failed_handoff_leaves_the_receiver_parked() {
         let acct = big();
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
-        assert!(b.park(parked(3, 64, 0)));
+        assert!(b.park(&parked(3, 64, 0)));
         assert_eq!(a.hand_off(8, 0, |_| Err("bad sender buffer")), Err("bad sender buffer"));
         let served = a.hand_off(8, 0, |_| {
             Ok::<_, ()>(Some(Delivered {
@@ -1143,7 +1161,7 @@ mod tests {
         assert_eq!(served, Ok(true));
         assert_eq!(b.unpark(3).map(|d| d.bytes), Some(8));
         // Beyond the message bounds: never offered.
-        assert!(b.park(parked(3, MAX_MSG_BYTES * 2, 0)));
+        assert!(b.park(&parked(3, u32::MAX, 0)));
         let over = a.hand_off(MAX_MSG_BYTES + 1, 0, |_| -> Result<_, ()> { panic!() });
         assert_eq!(over, Ok(false));
         assert_eq!(b.unpark(3), None);
@@ -1153,15 +1171,34 @@ mod tests {
     fn closing_the_peer_wakes_a_parked_receiver() {
         let acct = big();
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
-        assert!(b.park(parked(11, 64, 0)));
+        assert!(b.park(&parked(11, 64, 0)));
         drop(a);
         assert_eq!(woken(), vec![11]);
         assert_eq!(b.unpark(11), None);
-        assert!(!b.park(parked(11, 64, 0)), "no parking once the peer is gone");
+        assert!(!b.park(&parked(11, 64, 0)), "no parking once the peer is gone");
         assert_eq!(take_data(&b), Err(RecvError::PeerClosed));
         // And the reverse: a sender whose peer is gone hands nothing off.
         let (c, d) = create_pair::<Obj>(&acct, wake).unwrap();
         drop(d);
         assert_eq!(c.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }), Ok(false));
+    }
+
+    #[test]
+    fn recv_parks_only_on_an_empty_queue_and_only_once() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        let accept = |_: &Message<Obj>| Ok::<(), ()>(());
+        let r = b.recv(accept, |(), _| (), Some(&parked(1, 64, 0)));
+        assert_eq!(r, Err(RecvError::Parked));
+        let r = b.recv(accept, |(), _| (), Some(&parked(2, 64, 0)));
+        assert_eq!(r, Err(RecvError::Empty), "one parked receiver at a time");
+        assert_eq!(b.unpark(1), None);
+        send(&a, b"m".to_vec(), 0, &acct, Vec::new).unwrap();
+        let r = b.recv(accept, |(), m| m.data().to_vec(), Some(&parked(1, 64, 0)));
+        assert_eq!(r, Ok(b"m".to_vec()));
+        assert_eq!(b.unpark(1), None, "a delivering recv parks nothing");
+        drop(a);
+        let r = b.recv(accept, |(), _| (), Some(&parked(1, 64, 0)));
+        assert_eq!(r, Err(RecvError::PeerClosed));
     }
 }

@@ -106,7 +106,7 @@ fn deliver_direct(
     values: &[u32],
 ) -> Result<Option<Delivered>, Error> {
     let count = values.len();
-    if len > p.len || count > p.hcap {
+    if len > p.len as usize || count > p.hcap as usize {
         return Ok(None);
     }
     let slot = p.hint as usize;
@@ -127,9 +127,9 @@ fn deliver_direct(
     let bytes = unsafe { &*(bounce as *const [MaybeUninit<u8>] as *const [u8]) };
     let written = usercopy::in_address_space(rx.ttbr0(), || {
         if count > 0 {
-            usercopy::copy_to_user(p.hbuf, as_bytes_mut(&mut hv[..count]))?;
+            usercopy::copy_to_user(p.hbuf as usize, as_bytes_mut(&mut hv[..count]))?;
         }
-        usercopy::copy_to_user(p.buf, bytes)
+        usercopy::copy_to_user(p.buf as usize, bytes)
     });
     if written.is_err() {
         return Ok(None);
@@ -143,8 +143,8 @@ fn deliver_direct(
     }
     cur.wake_handed_off(slot);
     Ok(Some(Delivered {
-        bytes: len,
-        handles: count,
+        bytes: len as u32,
+        handles: count as u32,
     }))
 }
 
@@ -165,7 +165,9 @@ fn send_from_user(
         return Err(Error::InvalidArgument);
     }
     let mut values = [0u32; MAX_MSG_HANDLES];
-    usercopy::copy_from_user(as_bytes_mut(&mut values[..count]), handles as usize)?;
+    if count > 0 {
+        usercopy::copy_from_user(as_bytes_mut(&mut values[..count]), handles as usize)?;
+    }
     let values = &values[..count];
     usercopy::check(data as usize, len)?;
 
@@ -233,13 +235,28 @@ pub fn send(h: u64, data: u64, len: u64, handles: u64, count: u64) -> Ret {
 
 /// Why a receive attempt did not deliver.
 enum Refusal {
-    TooSmall { bytes: usize, handles: usize },
+    TooSmall { bytes: u32, handles: u32 },
     Error(Error),
+}
+
+/// How a receive attempt went (small enough to travel in registers).
+#[derive(Clone, Copy)]
+enum Step {
+    /// Received this many bytes and handles.
+    Got(u32, u32),
+    /// Nothing queued; our buffers are parked at the endpoint.
+    Parked,
+    /// Nothing queued (and not parked).
+    Empty,
+    /// The message does not fit: its sizes.
+    TooSmall(u32, u32),
+    Failed(Error),
 }
 
 /// One receive attempt into the current process (whose handle table is
 /// `table`): on success the data is in the user's buffer, the handles are
-/// in the table and their values in `hbuf`.
+/// in the table and their values in `hbuf`. With `park`, an empty queue
+/// parks it at the endpoint if it can ([`RecvError::Parked`]).
 fn try_recv(
     ep: &Endpoint,
     table: &mut HandleTable,
@@ -247,13 +264,17 @@ fn try_recv(
     len: usize,
     hbuf: u64,
     hcap: usize,
-) -> Result<(usize, usize), RecvError<Refusal>> {
+    park: Option<&Parked>,
+) -> Step {
     let table = RefCell::new(table);
-    ep.recv(
+    let r = ep.recv(
         |m| {
             let (bytes, handles) = (m.data().len(), m.handle_count());
             if bytes > len || handles > hcap {
-                return Err(Refusal::TooSmall { bytes, handles });
+                return Err(Refusal::TooSmall {
+                    bytes: bytes as u32,
+                    handles: handles as u32,
+                });
             }
             let mut values = [0u32; MAX_MSG_HANDLES];
             if handles > 0 {
@@ -275,9 +296,20 @@ fn try_recv(
                 debug_assert_eq!(got, Some(values[count]));
                 count += 1;
             }
-            (n, count)
+            Step::Got(n as u32, count as u32)
         },
-    )
+        park,
+    );
+    match r {
+        Ok(step) => step,
+        Err(RecvError::Parked) => Step::Parked,
+        Err(RecvError::Empty) => Step::Empty,
+        Err(RecvError::PeerClosed) => Step::Failed(Error::PeerClosed),
+        Err(RecvError::Refused(Refusal::TooSmall { bytes, handles })) => {
+            Step::TooSmall(bytes, handles)
+        }
+        Err(RecvError::Refused(Refusal::Error(e))) => Step::Failed(e),
+    }
 }
 
 /// Receive on `ep`, or (`None`) on the endpoint of the current process's
@@ -298,54 +330,67 @@ fn recv_blocking(
     usercopy::check(buf as usize, len)?;
     let until = deadline(timeout_ns);
     let mut held: Option<Arc<Endpoint>> = ep.cloned();
+    let mut me = 0;
     loop {
-        // The lookup (first time round) and the attempt under one lock.
-        let (attempt, me, slot) = sched::with_ipc(|cur| {
-            let (me, slot) = (cur.pid(), cur.slot());
+        // The lookup (first time round), the attempt and, when nothing is
+        // queued, parking our buffers at the endpoint and going to sleep,
+        // all under one lock.
+        let attempt = sched::with_ipc(|cur| {
+            me = cur.pid();
+            let expired = until.is_some_and(|u| timer::counter() >= u);
+            let park = (timeout_ns != 0 && !expired).then(|| Parked {
+                buf,
+                hbuf,
+                id: me,
+                hint: cur.slot() as u32,
+                len: len.min(MAX_MSG_BYTES) as u32,
+                hcap: hcap as u32,
+            });
             let (table, _, _) = cur.parts();
             let ep = match &held {
                 Some(ep) => ep,
-                None => held.insert(endpoint_in(table, own, Rights::READ)?),
+                None => match endpoint_in(table, own, Rights::READ) {
+                    Ok(ep) => held.insert(ep),
+                    Err(e) => return Step::Failed(e),
+                },
             };
-            Ok::<_, Error>((try_recv(ep, table, buf, len, hbuf, hcap), me, slot))
-        })??;
+            let step = try_recv(ep, table, buf, len, hbuf, hcap, park.as_ref());
+            if matches!(step, Step::Parked) {
+                cur.block_after(until);
+            }
+            step
+        })?;
         match attempt {
-            Ok((n, h)) => return ok2(n as u64, h as u64),
-            Err(RecvError::PeerClosed) => return Err(Error::PeerClosed.into()),
-            Err(RecvError::Refused(Refusal::TooSmall { bytes, handles })) => {
+            Step::Got(n, h) => return ok2(n as u64, h as u64),
+            Step::Parked => {
+                // Woken: by a direct handoff (the message is in our buffers
+                // and its handles in our table; a killed process releases
+                // them when it exits), or to look again.
+                let ep = held.as_ref().expect("looked up above");
+                if let Some(d) = ep.unpark(me) {
+                    return ok2(d.bytes as u64, d.handles as u64);
+                }
+                if sched::interrupted() {
+                    return Err(Error::TimedOut.into());
+                }
+            }
+            Step::TooSmall(bytes, handles) => {
                 return Err(SysError {
                     error: Error::BufferTooSmall,
                     values: [bytes as u64, handles as u64, 0],
                 })
             }
-            Err(RecvError::Refused(Refusal::Error(e))) => return Err(e.into()),
-            Err(RecvError::Empty) if timeout_ns == 0 => return Err(Error::WouldBlock.into()),
-            Err(RecvError::Empty) => {
+            Step::Failed(e) => return Err(e.into()),
+            Step::Empty if timeout_ns == 0 => return Err(Error::WouldBlock.into()),
+            Step::Empty => {
                 if until.is_some_and(|u| timer::counter() >= u) {
                     return Err(Error::TimedOut.into());
                 }
+                // Another receiver is parked here: wait to be woken.
                 let ep = held.as_ref().expect("looked up above");
-                // Parked, a sender may deliver straight into our buffers;
-                // otherwise (another receiver is parked) wait to be woken.
-                let parked = ep.park(Parked {
-                    id: me,
-                    hint: slot as u32,
-                    buf: buf as usize,
-                    len,
-                    hbuf: hbuf as usize,
-                    hcap,
-                });
-                if !parked {
-                    ep.add_waiter(me);
-                }
+                ep.add_waiter(me);
                 let killed = sched::block_ipc(until);
-                if !parked {
-                    ep.remove_waiter(me);
-                } else if let Some(d) = ep.unpark(me) {
-                    // Delivered: the handles are in our table already (a
-                    // killed process releases them when it exits).
-                    return ok2(d.bytes as u64, d.handles as u64);
-                }
+                ep.remove_waiter(me);
                 if killed {
                     return Err(Error::TimedOut.into());
                 }

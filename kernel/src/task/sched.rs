@@ -52,6 +52,9 @@ struct Table {
     /// A process a direct IPC handoff just woke: the running process
     /// switches to it if it blocks in IPC next (see [`block_ipc`]).
     handoff: Option<usize>,
+    /// The slot of the process whose FP/SIMD state is in the registers
+    /// (switched lazily: see [`fp_trap`]).
+    fp_owner: Option<usize>,
 }
 
 static TABLE: Mutex<Table> = Mutex::new(Table {
@@ -63,6 +66,7 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
     hi: 0,
     zombies: false,
     handoff: None,
+    fp_owner: None,
 });
 
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
@@ -178,6 +182,9 @@ impl Table {
         let mut objects = Vec::new();
         p.handles.drain(|o| objects.push(o));
         self.zombies = true;
+        if self.fp_owner == Some(slot) {
+            self.fp_owner = None;
+        }
         self.orphan_children_of(pid);
         if parent == 0 {
             self.last_kernel_child = Some((pid, status));
@@ -227,18 +234,16 @@ fn schedule_preferring(mut t: MutexGuard<'static, Table>, prefer: Option<usize>)
         return;
     }
     let from: *mut Context = match prev {
-        Some(i) => {
-            let p = t.proc(i);
-            p.fp.save();
-            &mut p.context
-        }
+        Some(i) => &mut t.proc(i).context,
         None => &mut t.idle,
     };
+    // FP/SIMD state stays in the registers: EL0 may use them only if they
+    // hold the next process's (otherwise its first use traps: `fp_trap`).
+    context::set_user_fp(next.is_some() && next == t.fp_owner);
     let (to, ttbr0): (*const Context, u64) = match next {
         Some(i) => {
             let p = t.proc(i);
             p.state = State::Running;
-            p.fp.restore();
             let ttbr0 = p.aspace.as_ref().map_or(mmu::empty_ttbr0(), |a| a.ttbr0());
             (&p.context, ttbr0)
         }
@@ -579,6 +584,30 @@ pub fn kill_by_kernel(pid: Pid) {
     }
 }
 
+/// The running process used FP/SIMD while the registers held another
+/// process's state (or none): save that state with its owner, load the
+/// running process's, and let it use them until it is switched away.
+pub fn fp_trap() {
+    let mut t = table();
+    let Some(me) = t.current else { return };
+    if t.fp_owner != Some(me) {
+        if let Some(owner) = t.fp_owner {
+            // The owner is alive: `terminate` gives up ownership.
+            t.proc(owner).fp.save();
+        }
+        t.proc(me).fp.restore();
+        t.fp_owner = Some(me);
+    }
+    context::set_user_fp(true);
+}
+
+/// Whether anything must happen before returning to user mode (a kill or
+/// a reschedule is pending): the fast check for the return path.
+#[inline]
+pub fn work_pending() -> bool {
+    KILL_PENDING.load(Ordering::Relaxed) || NEED_RESCHED.load(Ordering::Relaxed)
+}
+
 /// Give up the CPU to another runnable process, if any.
 pub fn yield_now() {
     let t = table();
@@ -754,6 +783,9 @@ pub fn with_current<R>(f: impl FnOnce(&mut HandleTable, &Arc<Account>) -> R) -> 
 pub struct Current<'a> {
     table: &'a mut Table,
     slot: usize,
+    /// Block in an IPC wait (until the counter reaches this, if any) once
+    /// `f` returns: see [`block_after`](Current::block_after).
+    block: Option<Option<u64>>,
 }
 
 /// Wakes processes blocked in IPC while the table is locked for the
@@ -843,6 +875,14 @@ impl Current<'_> {
     pub fn slot(&self) -> usize {
         self.slot
     }
+
+    /// Once the [`with_ipc`] closure returns, sleep as [`block_ipc`] does
+    /// (without releasing the table lock in between, so no wake-up can be
+    /// missed), unless the process has been killed: the caller checks
+    /// [`interrupted`] afterwards.
+    pub fn block_after(&mut self, until: Option<u64>) {
+        self.block = Some(until);
+    }
 }
 
 impl Waker<'_> {
@@ -865,10 +905,21 @@ impl Waker<'_> {
 pub fn with_ipc<R>(f: impl FnOnce(&mut Current) -> R) -> Result<R, Error> {
     let mut t = table();
     let slot = t.current.ok_or(Error::InvalidArgument)?;
-    Ok(f(&mut Current {
+    let mut cur = Current {
         table: &mut t,
         slot,
-    }))
+        block: None,
+    };
+    let r = f(&mut cur);
+    if let Some(until) = cur.block {
+        let p = t.proc(slot);
+        if !p.killed {
+            p.state = State::Blocked(Block::Ipc { until });
+            let prefer = t.handoff.take();
+            schedule_preferring(t, prefer);
+        }
+    }
+    Ok(r)
 }
 
 /// Wake `pid` if it sleeps in an IPC wait (endpoint wake hook).

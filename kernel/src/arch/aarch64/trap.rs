@@ -77,6 +77,9 @@ extern "C" fn exception_dispatch(frame: &mut TrapFrame, kind: u64) {
 /// Last stop before returning to EL0: end the process if it was killed,
 /// switch away if its time slice is over (and check again after).
 fn back_to_user() {
+    if !crate::task::sched::work_pending() {
+        return;
+    }
     crate::task::sched::exit_if_killed();
     crate::task::sched::preempt_if_needed();
     crate::task::sched::exit_if_killed();
@@ -88,6 +91,10 @@ fn user_sync(frame: &mut TrapFrame) {
     let esr = Esr(ESR_EL1.get());
     if esr.class() == ec::SVC64 && esr.imm16() == 0 {
         crate::syscall::dispatch(frame);
+        return;
+    }
+    if esr.class() == ec::FP_ACCESS {
+        crate::task::sched::fp_trap();
         return;
     }
     let far = FAR_EL1.get() as usize;
