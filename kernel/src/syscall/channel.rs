@@ -23,14 +23,14 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::mem::MaybeUninit;
-use klib::ipc::{self as kipc, Bytes, Delivered, Parked, RecvError, SendError};
+use klib::ipc::{self as kipc, Bytes, Delivered, Handles, Parked, RecvError, SendError};
 
 fn value(h: u64) -> Result<u32, Error> {
     u32::try_from(h).map_err(|_| Error::InvalidHandle)
 }
 
 /// The endpoint behind handle `h` in `table`, if the handle has `need` rights.
-fn endpoint_in(table: &HandleTable, h: u32, need: Rights) -> Result<Arc<Endpoint>, Error> {
+fn endpoint_ref(table: &HandleTable, h: u32, need: Rights) -> Result<&Arc<Endpoint>, Error> {
     let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
     let Object::Endpoint(ep) = object else {
         return Err(Error::WrongType);
@@ -38,7 +38,12 @@ fn endpoint_in(table: &HandleTable, h: u32, need: Rights) -> Result<Arc<Endpoint
     if !rights.contains(need) {
         return Err(Error::AccessDenied);
     }
-    Ok(ep.clone())
+    Ok(ep)
+}
+
+/// [`endpoint_ref`], as a new reference.
+fn endpoint_in(table: &HandleTable, h: u32, need: Rights) -> Result<Arc<Endpoint>, Error> {
+    endpoint_ref(table, h, need).cloned()
 }
 
 /// The endpoint behind handle `h`, if the handle has `need` rights.
@@ -99,7 +104,8 @@ fn fill_from_user(bytes: &mut Bytes, data: u64, len: usize) -> Result<(), Error>
 /// partly written, as a faulting receive leaves it). `Err` when reading
 /// the sender's data faults (the receiver's memory is not touched).
 fn deliver_direct(
-    cur: &mut sched::Current,
+    mine: Option<&mut HandleTable>,
+    waker: &mut sched::Waker,
     p: &Parked,
     data: u64,
     len: usize,
@@ -109,8 +115,7 @@ fn deliver_direct(
     if len > p.len as usize || count > p.hcap as usize {
         return Ok(None);
     }
-    let slot = p.hint as usize;
-    let Some((mine, mut rx)) = cur.receiver(slot, p.id) else {
+    let Some(mut rx) = waker.receiver(p.hint as usize, p.id) else {
         return Ok(None);
     };
     let mut hv = [0u32; MAX_MSG_HANDLES];
@@ -134,14 +139,16 @@ fn deliver_direct(
     if written.is_err() {
         return Ok(None);
     }
-    for (i, &h) in values.iter().enumerate() {
-        let (object, rights) = mine.remove(h).expect("validated handle");
-        match rx.handles().insert(object, rights) {
-            Ok(v) => debug_assert_eq!(v, hv[i]),
-            Err(_) => unreachable!("room for the handles was checked above"),
+    if let Some(mine) = mine {
+        for (i, &h) in values.iter().enumerate() {
+            let (object, rights) = mine.remove(h).expect("validated handle");
+            match rx.handles().insert(object, rights) {
+                Ok(v) => debug_assert_eq!(v, hv[i]),
+                Err(_) => unreachable!("room for the handles was checked above"),
+            }
         }
     }
-    cur.wake_handed_off(slot);
+    rx.wake();
     Ok(Some(Delivered {
         bytes: len as u32,
         handles: count as u32,
@@ -177,7 +184,19 @@ fn send_from_user(
     // moved handles go into the queue, and the peer is referenced by
     // something other than the handles moved (they cannot be either end).
     sched::with_ipc(|cur| {
-        let (table, _, _) = cur.parts();
+        let (table, account, mut waker) = cur.parts();
+        if count == 0 {
+            // No handles: the endpoint is used where it lies in the table.
+            let ep = match ep {
+                Some(ep) => ep,
+                None => endpoint_ref(table, own, Rights::WRITE)?,
+            };
+            let direct = |p: &Parked| deliver_direct(None, &mut waker, p, data, len, &[]);
+            if ep.hand_off(len, 0, direct)? {
+                return Ok(());
+            }
+            return queue(ep, (len, 0), account, data, Handles::new, &mut waker);
+        }
         let looked_up;
         let ep = match ep {
             Some(ep) => ep,
@@ -198,34 +217,49 @@ fn send_from_user(
                 return Err(Error::InvalidArgument);
             }
         }
-        if ep.hand_off(len, count, |p| deliver_direct(cur, p, data, len, values))? {
+        let direct = |p: &Parked| deliver_direct(Some(table), &mut waker, p, data, len, values);
+        if ep.hand_off(len, count, direct)? {
             return Ok(());
         }
-        let (table, account, mut waker) = cur.parts();
-        ep.send(
-            len,
-            count,
-            account,
-            |bytes| fill_from_user(bytes, data, len),
-            || {
-                values
-                    .iter()
-                    .map(|&h| {
-                        let (object, rights) = table.remove(h).expect("validated handle");
-                        InFlight { object, rights }
-                    })
-                    .collect()
-            },
-            |pid| waker.wake_ipc(pid),
-        )
-        .map_err(|e| match e {
-            SendError::Fault(e) => e,
-            SendError::TooBig => Error::InvalidArgument,
-            SendError::QueueFull => Error::QueueFull,
-            SendError::PeerClosed => Error::PeerClosed,
-            SendError::Quota(_) => Error::QuotaExceeded,
-        })
+        let take = || {
+            values
+                .iter()
+                .map(|&h| {
+                    let (object, rights) = table.remove(h).expect("validated handle");
+                    InFlight { object, rights }
+                })
+                .collect()
+        };
+        queue(ep, (len, count), account, data, take, &mut waker)
     })?
+}
+
+/// Queue a message of `len` bytes from user memory at `data` and the
+/// `count` handles `take_handles` returns (validated) at `ep`'s peer,
+/// waking its receivers.
+fn queue(
+    ep: &Endpoint,
+    (len, count): (usize, usize),
+    account: &Arc<klib::account::Account>,
+    data: u64,
+    take_handles: impl FnOnce() -> Handles<InFlight>,
+    waker: &mut sched::Waker,
+) -> Result<(), Error> {
+    ep.send(
+        len,
+        count,
+        account,
+        |bytes| fill_from_user(bytes, data, len),
+        take_handles,
+        |pid| waker.wake_ipc(pid),
+    )
+    .map_err(|e| match e {
+        SendError::Fault(e) => e,
+        SendError::TooBig => Error::InvalidArgument,
+        SendError::QueueFull => Error::QueueFull,
+        SendError::PeerClosed => Error::PeerClosed,
+        SendError::Quota(_) => Error::QuotaExceeded,
+    })
 }
 
 pub fn send(h: u64, data: u64, len: u64, handles: u64, count: u64) -> Ret {

@@ -788,16 +788,26 @@ pub struct Current<'a> {
     block: Option<Option<u64>>,
 }
 
-/// Wakes processes blocked in IPC while the table is locked for the
-/// running process (which, running, is never itself blocked).
+/// The processes other than the running one, while the table is locked
+/// for it (running, it is never itself blocked): wakes processes blocked
+/// in IPC, and lends one to a direct handoff ([`Waker::receiver`]).
 pub struct Waker<'a> {
-    others: [&'a mut [Option<Box<Process>>]; 2],
+    /// Slots below and above the running process's.
+    before: &'a mut [Option<Box<Process>>],
+    after: &'a mut [Option<Box<Process>>],
+    handoff: &'a mut Option<usize>,
 }
 
 impl Current<'_> {
     /// The running process's pid.
     pub fn pid(&self) -> Pid {
         self.table.slots[self.slot].as_ref().map_or(0, |p| p.pid)
+    }
+
+    /// The running process's slot in the table (a hint for
+    /// [`Waker::receiver`]).
+    pub fn slot(&self) -> usize {
+        self.slot
     }
 
     /// The running process's handle table and account, and a [`Waker`]
@@ -811,16 +821,28 @@ impl Current<'_> {
             &mut p.handles,
             &p.account,
             Waker {
-                others: [before, after],
+                before,
+                after,
+                handoff: &mut self.table.handoff,
             },
         )
     }
+
+    /// Once the [`with_ipc`] closure returns, sleep as [`block_ipc`] does
+    /// (without releasing the table lock in between, so no wake-up can be
+    /// missed), unless the process has been killed: the caller checks
+    /// [`interrupted`] afterwards.
+    pub fn block_after(&mut self, until: Option<u64>) {
+        self.block = Some(until);
+    }
 }
 
-/// A process blocked in an IPC wait, borrowed for a direct handoff while
-/// the table is locked for the running process (see [`Current::receiver`]).
+/// A process blocked in an IPC wait, lent to a direct handoff while the
+/// table is locked for the running process (see [`Waker::receiver`]).
 pub struct Receiver<'a> {
     p: &'a mut Process,
+    slot: usize,
+    handoff: &'a mut Option<usize>,
 }
 
 impl Receiver<'_> {
@@ -833,62 +855,41 @@ impl Receiver<'_> {
     pub fn handles(&mut self) -> &mut HandleTable {
         &mut self.p.handles
     }
-}
 
-impl Current<'_> {
-    /// The running process's handle table and the process `pid` in table
-    /// slot `slot`, if that one is blocked in an IPC wait (so not killed,
-    /// not the running process, and its address space is intact).
-    pub fn receiver(&mut self, slot: usize, pid: Pid) -> Option<(&mut HandleTable, Receiver<'_>)> {
-        if slot >= self.table.hi || slot == self.slot {
-            return None;
-        }
-        let (lo, hi) = (slot.min(self.slot), slot.max(self.slot));
-        let (a, b) = self.table.slots.split_at_mut(hi);
-        let (low, high) = (a[lo].as_deref_mut()?, b[0].as_deref_mut()?);
-        let (me, other) = if slot < self.slot {
-            (high, low)
-        } else {
-            (low, high)
-        };
-        let blocked = matches!(other.state, State::Blocked(Block::Ipc { .. }));
-        if other.pid != pid || !blocked || other.aspace.is_none() {
-            return None;
-        }
-        Some((&mut me.handles, Receiver { p: other }))
-    }
-
-    /// Wake the process in `slot` (blocked in IPC: see [`receiver`](Self::receiver))
-    /// after a direct handoff, and have the running process switch straight
-    /// to it if it blocks in IPC next.
-    pub fn wake_handed_off(&mut self, slot: usize) {
-        if let Some(p) = self.table.slots[slot].as_mut() {
-            if matches!(p.state, State::Blocked(Block::Ipc { .. })) {
-                p.state = State::Runnable;
-                self.table.handoff = Some(slot);
-            }
-        }
-    }
-
-    /// The running process's slot in the table (a hint for
-    /// [`receiver`](Self::receiver)).
-    pub fn slot(&self) -> usize {
-        self.slot
-    }
-
-    /// Once the [`with_ipc`] closure returns, sleep as [`block_ipc`] does
-    /// (without releasing the table lock in between, so no wake-up can be
-    /// missed), unless the process has been killed: the caller checks
-    /// [`interrupted`] afterwards.
-    pub fn block_after(&mut self, until: Option<u64>) {
-        self.block = Some(until);
+    /// Wake it once the handoff is done, and have the running process
+    /// switch straight to it if it blocks in IPC next.
+    pub fn wake(self) {
+        self.p.state = State::Runnable;
+        *self.handoff = Some(self.slot);
     }
 }
 
 impl Waker<'_> {
+    /// The process `pid` in table slot `slot`, if it is blocked in an IPC
+    /// wait (so not killed, not the running process, and its address
+    /// space is intact).
+    pub fn receiver(&mut self, slot: usize, pid: Pid) -> Option<Receiver<'_>> {
+        let n = self.before.len();
+        let p = if slot < n {
+            self.before[slot].as_deref_mut()?
+        } else {
+            self.after.get_mut(slot.checked_sub(n + 1)?)?.as_deref_mut()?
+        };
+        let blocked = matches!(p.state, State::Blocked(Block::Ipc { .. }));
+        if p.pid != pid || !blocked || p.aspace.is_none() {
+            return None;
+        }
+        Some(Receiver {
+            p,
+            slot,
+            handoff: self.handoff,
+        })
+    }
+
     /// Wake `pid` if it sleeps in an IPC wait.
     pub fn wake_ipc(&mut self, pid: Pid) {
-        for p in self.others.iter_mut().flat_map(|s| s.iter_mut()).flatten() {
+        let others = self.before.iter_mut().chain(self.after.iter_mut());
+        for p in others.flatten() {
             if p.pid == pid {
                 if matches!(p.state, State::Blocked(Block::Ipc { .. })) {
                     p.state = State::Runnable;

@@ -47,6 +47,12 @@ fn describe_kind(kind: u64) -> (&'static str, Vector) {
 
 #[no_mangle]
 extern "C" fn exception_dispatch(frame: &mut TrapFrame, kind: u64) {
+    // The common case first: a system call (or fault) from EL0.
+    if kind == 8 {
+        user_sync(frame);
+        back_to_user();
+        return;
+    }
     let (origin, vector) = describe_kind(kind);
     match (kind / 4, vector) {
         (1, Vector::Irq) => crate::irq::handle(),
