@@ -115,9 +115,36 @@ fn deliver_direct(
     if len > p.len as usize || count > p.hcap as usize {
         return Ok(None);
     }
-    let Some(mut rx) = waker.receiver(p.hint as usize, p.id) else {
+    let Some(rx) = waker.receiver(p.hint as usize, p.id) else {
         return Ok(None);
     };
+    if count == 0 && len % 8 == 0 && len <= usercopy::ACROSS_MAX {
+        // Small and word-sized (the common case): through registers.
+        match usercopy::copy_across(rx.ttbr0(), p.buf as usize, data as usize, len) {
+            Ok(()) => {}
+            Err(usercopy::Side::Source) => return Err(Error::BadAddress),
+            Err(usercopy::Side::Destination) => return Ok(None),
+        }
+        rx.wake();
+        return Ok(Some(Delivered {
+            bytes: len as u32,
+            handles: 0,
+        }));
+    }
+    deliver_bounced(mine, rx, p, data, len, values)
+}
+
+/// [`deliver_direct`] through a kernel buffer (any size, with handles).
+#[inline(never)]
+fn deliver_bounced(
+    mine: Option<&mut HandleTable>,
+    mut rx: sched::Receiver,
+    p: &Parked,
+    data: u64,
+    len: usize,
+    values: &[u32],
+) -> Result<Option<Delivered>, Error> {
+    let count = values.len();
     let mut hv = [0u32; MAX_MSG_HANDLES];
     if count > 0 && rx.handles().peek_next(count, &mut hv).is_err() {
         return Ok(None);
