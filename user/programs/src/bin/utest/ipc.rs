@@ -779,3 +779,32 @@ pub fn killed_receiver_after_a_handoff_releases_the_handle() -> TestResult {
         Ok(())
     })
 }
+
+/// A send whose data faults, to a receiver parked for a handoff (a small
+/// message copied through registers, and a larger one through a kernel
+/// buffer): `BadAddress` for the sender, and the receiver stays parked,
+/// untouched, for the next message.
+pub fn faulting_send_to_a_parked_receiver_delivers_nothing() -> TestResult {
+    use rt::abi::layout::STACK_TOP;
+    leak_checked(|| {
+        let (mine, theirs) = sys::channel_create()?;
+        let child = sys::spawn_with("peer", &["echo"], &[theirs], [0; 5])?;
+        let bad = (STACK_TOP - 16) as u64;
+        for len in [40u64, 200] {
+            until_blocked(&child)?;
+            let r = rt::syscall::call(rt::abi::sys::CHANNEL_SEND, [mine as u64, bad, len, 0, 0, 0]);
+            check_eq!(r.err(), Some(Error::BadAddress));
+            let msg = alloc::vec![len as u8; len as usize];
+            sys::channel_send(mine, &msg, &[])?;
+            let mut back = [0u8; 256];
+            check_eq!(
+                sys::channel_recv(mine, &mut back, &mut [], NO_TIMEOUT),
+                Ok((len as usize, 0))
+            );
+            check_eq!(&back[..len as usize], msg.as_slice());
+        }
+        sys::handle_close(mine)?;
+        check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
+        Ok(())
+    })
+}

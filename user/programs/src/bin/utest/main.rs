@@ -226,6 +226,10 @@ const TESTS: &[Test] = &[
         "killed_receiver_after_a_handoff_releases_the_handle",
         ipc::killed_receiver_after_a_handoff_releases_the_handle,
     ),
+    (
+        "faulting_send_to_a_parked_receiver_delivers_nothing",
+        ipc::faulting_send_to_a_parked_receiver_delivers_nothing,
+    ),
     // files
     ("file_round_trip_and_seek", fs::file_round_trip_and_seek),
     (
