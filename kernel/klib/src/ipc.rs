@@ -1098,7 +1098,10 @@ mod tests {
         let acct = account(2, 0, 0);
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         // Nobody parked: nothing to hand off.
-        assert_eq!(a.hand_off(3, 0, |_| -> Result<_, ()> { panic!() }), Ok(false));
+        assert_eq!(
+            a.hand_off(3, 0, |_| -> Result<_, ()> { panic!() }),
+            Ok(false)
+        );
         assert!(b.park(&parked(7, 64, 1)));
         assert!(!b.park(&parked(8, 64, 1)), "one parked receiver at a time");
         let got = a.hand_off(3, 1, |p| {
@@ -1111,7 +1114,10 @@ mod tests {
         assert_eq!(got, Ok(true));
         // Served: no second handoff, nothing queued, nothing charged (the
         // account has no message quota at all).
-        assert_eq!(a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }), Ok(false));
+        assert_eq!(
+            a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            Ok(false)
+        );
         assert_eq!(b.queued(), 0);
         assert_eq!(acct.used(Messages), 0);
         assert_eq!(b.unpark(8), None, "not the parked receiver");
@@ -1136,10 +1142,16 @@ mod tests {
         send(&a, b"long".to_vec(), 0, &acct, Vec::new).unwrap();
         assert_eq!(woken(), vec![5], "the parked receiver is woken");
         // A message is queued: the next one must not be handed off.
-        assert_eq!(a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }), Ok(false));
+        assert_eq!(
+            a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            Ok(false)
+        );
         send(&a, b"x".to_vec(), 0, &acct, Vec::new).unwrap();
         assert_eq!(b.unpark(5), None);
-        assert!(!b.park(&parked(5, 64, 0)), "no parking over queued messages");
+        assert!(
+            !b.park(&parked(5, 64, 0)),
+            "no parking over queued messages"
+        );
         assert_eq!(take_data(&b).unwrap(), b"long");
         assert_eq!(take_data(&b).unwrap(), b"x");
         assert!(b.park(&parked(5, 64, 0)));
@@ -1151,7 +1163,10 @@ mod tests {
         let acct = big();
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         assert!(b.park(&parked(3, 64, 0)));
-        assert_eq!(a.hand_off(8, 0, |_| Err("bad sender buffer")), Err("bad sender buffer"));
+        assert_eq!(
+            a.hand_off(8, 0, |_| Err("bad sender buffer")),
+            Err("bad sender buffer")
+        );
         let served = a.hand_off(8, 0, |_| {
             Ok::<_, ()>(Some(Delivered {
                 bytes: 8,
@@ -1175,12 +1190,18 @@ mod tests {
         drop(a);
         assert_eq!(woken(), vec![11]);
         assert_eq!(b.unpark(11), None);
-        assert!(!b.park(&parked(11, 64, 0)), "no parking once the peer is gone");
+        assert!(
+            !b.park(&parked(11, 64, 0)),
+            "no parking once the peer is gone"
+        );
         assert_eq!(take_data(&b), Err(RecvError::PeerClosed));
         // And the reverse: a sender whose peer is gone hands nothing off.
         let (c, d) = create_pair::<Obj>(&acct, wake).unwrap();
         drop(d);
-        assert_eq!(c.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }), Ok(false));
+        assert_eq!(
+            c.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            Ok(false)
+        );
     }
 
     #[test]

@@ -41,7 +41,10 @@ pub const ACROSS_MAX: usize = 64;
 /// switched around the writes. Both sides are checked against EL0
 /// permissions (`ldtr`/`sttr`).
 pub fn copy_across(ttbr0: u64, dst: usize, src: usize, len: usize) -> Result<(), Side> {
-    assert!(len % 8 == 0 && len <= ACROSS_MAX, "copy_across: {len} bytes");
+    assert!(
+        len.is_multiple_of(8) && len <= ACROSS_MAX,
+        "copy_across: {len} bytes"
+    );
     check(src, len).map_err(|_| Side::Source)?;
     check(dst, len).map_err(|_| Side::Destination)?;
     // SAFETY: both ranges are in user space; every access is unprivileged

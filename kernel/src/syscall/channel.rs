@@ -118,7 +118,7 @@ fn deliver_direct(
     let Some(rx) = waker.receiver(p.hint as usize, p.id) else {
         return Ok(None);
     };
-    if count == 0 && len % 8 == 0 && len <= usercopy::ACROSS_MAX {
+    if count == 0 && len.is_multiple_of(8) && len <= usercopy::ACROSS_MAX {
         // Small and word-sized (the common case): through registers.
         match usercopy::copy_across(rx.ttbr0(), p.buf as usize, data as usize, len) {
             Ok(()) => {}

@@ -848,7 +848,10 @@ pub struct Receiver<'a> {
 impl Receiver<'_> {
     /// Its address space's TTBR0 value.
     pub fn ttbr0(&self) -> u64 {
-        self.p.aspace.as_ref().map_or(mmu::empty_ttbr0(), |a| a.ttbr0())
+        self.p
+            .aspace
+            .as_ref()
+            .map_or(mmu::empty_ttbr0(), |a| a.ttbr0())
     }
 
     /// Its handle table.
@@ -873,7 +876,9 @@ impl Waker<'_> {
         let p = if slot < n {
             self.before[slot].as_deref_mut()?
         } else {
-            self.after.get_mut(slot.checked_sub(n + 1)?)?.as_deref_mut()?
+            self.after
+                .get_mut(slot.checked_sub(n + 1)?)?
+                .as_deref_mut()?
         };
         let blocked = matches!(p.state, State::Blocked(Block::Ipc { .. }));
         if p.pid != pid || !blocked || p.aspace.is_none() {

@@ -671,8 +671,7 @@ pub fn killing_a_blocked_receiver_releases_everything() -> TestResult {
 /// its endpoint).
 fn until_blocked(child: &rt::Child) -> TestResult {
     for _ in 0..100 {
-        if sys::process_info(child.pid()).map(|p| p.state) == Ok(rt::abi::process::state::BLOCKED)
-        {
+        if sys::process_info(child.pid()).map(|p| p.state) == Ok(rt::abi::process::state::BLOCKED) {
             return Ok(());
         }
         sys::sleep_ms(1);
@@ -709,7 +708,10 @@ pub fn parked_receiver_that_cannot_take_the_message_keeps_it() -> TestResult {
                 Ok((24, 0))
             );
             let word = |i: usize| u64::from_le_bytes(report[8 * i..8 * i + 8].try_into().unwrap());
-            check_eq!((mode, word(0), [word(1), word(2)]), (mode, code as u64, values));
+            check_eq!(
+                (mode, word(0), [word(1), word(2)]),
+                (mode, code as u64, values)
+            );
             // The message was kept: it comes back whole.
             let mut back = [0u8; 64];
             let mut bh = [0u32; 1];
