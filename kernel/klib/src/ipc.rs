@@ -20,6 +20,20 @@
 //! [`INLINE_BYTES`] and a single handle are stored inside the message, the
 //! queue and the waiter list keep their capacity, and the sender's
 //! account is charged under one lock.
+//!
+//! **Direct handoff.** A receiver about to block leaves a [`Parked`]
+//! descriptor (where it wants the data and handles, and how much room it
+//! has) with its endpoint ([`Endpoint::park`]). A sender that finds the
+//! queue empty and a receiver parked offers the message to it first
+//! ([`Endpoint::hand_off`]): the caller's `deliver` copies straight into
+//! the receiver's buffers and the endpoint records what was delivered,
+//! which the receiver collects when it wakes ([`Endpoint::unpark`]). Such
+//! a message is received the instant it is sent: it is never queued, so it
+//! is never charged to the sender. A handoff only happens on an empty
+//! queue, so it never overtakes a queued message; when `deliver` declines
+//! (buffer too small, a fault in the receiver's memory, a full handle
+//! table) the sender queues the message as usual and wakes the receiver,
+//! which then receives it (or gets the error) through the queue.
 
 use crate::account::{Account, Amounts, QuotaExceeded, Resource, RESOURCES};
 use alloc::collections::VecDeque;
@@ -275,10 +289,47 @@ pub enum SendError<E = ()> {
 pub enum RecvError<E> {
     /// Nothing queued, peer alive.
     Empty,
+    /// Nothing queued, peer alive, and the caller's [`Parked`] descriptor
+    /// was left here (see [`Endpoint::recv`]).
+    Parked,
     /// Nothing queued and the peer is gone.
     PeerClosed,
     /// The caller's check refused the front message; it stays queued.
     Refused(E),
+}
+
+/// Where a receiver blocked on an endpoint wants its next message (see
+/// the module documentation). The addresses are the caller's business:
+/// this module only stores them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Parked {
+    /// Data buffer.
+    pub buf: u64,
+    /// Buffer for the handle values.
+    pub hbuf: u64,
+    /// Who is waiting (the id `wake` gets).
+    pub id: u32,
+    /// The caller's hint for finding the receiver (e.g. its table slot).
+    pub hint: u32,
+    /// Room in `buf` (bytes; anything above [`MAX_MSG_BYTES`] is as good
+    /// as `MAX_MSG_BYTES`) and in `hbuf` (handles).
+    pub len: u32,
+    pub hcap: u32,
+}
+
+/// What a direct handoff gave a parked receiver.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub bytes: u32,
+    pub handles: u32,
+}
+
+/// Whether a receiver is parked at an endpoint, and served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Park {
+    None,
+    Waiting,
+    Served,
 }
 
 struct State<H: Payload> {
@@ -289,6 +340,12 @@ struct State<H: Payload> {
     /// Ids of threads sleeping until this endpoint becomes readable. Woken
     /// ids are drained, not taken, so the vector keeps its capacity.
     waiters: Vec<u32>,
+    /// At most one receiver parked here for a direct handoff (others wait
+    /// in `waiters`): `parked` is meaningful unless `park` is `None`,
+    /// `served` once it is `Served`.
+    park: Park,
+    parked: Parked,
+    served: Delivered,
 }
 
 /// One end of a channel.
@@ -317,6 +374,9 @@ pub fn create_pair<H: Payload>(
             peer: Weak::new(),
             peer_closed: false,
             waiters: Vec::new(),
+            park: Park::None,
+            parked: Parked::default(),
+            served: Delivered::default(),
         }),
         creator: account.clone(),
         wake,
@@ -421,24 +481,108 @@ impl<H: Payload> Endpoint<H> {
         for id in st.waiters.drain(..) {
             wake(id);
         }
+        // A parked receiver stays parked (it unparks itself when it runs)
+        // but must run to see the message.
+        if st.park == Park::Waiting {
+            wake(st.parked.id);
+        }
         Ok(())
+    }
+
+    /// Offer a message of `len` bytes and `handle_count` handles to the
+    /// receiver parked at the peer, if the peer's queue is empty and one
+    /// is. `deliver` (run with the peer's queue locked: it must not touch
+    /// this channel) copies the message into the receiver's buffers, moves
+    /// the handles and wakes it, returning `Ok(Some(..))`; `Ok(None)` when
+    /// it cannot (nothing changed: the caller then [`send`](Self::send)s,
+    /// which queues the message and wakes the receiver); `Err` when the
+    /// sender's side failed (nothing delivered, the receiver still
+    /// parked). Returns whether the message was delivered; `Ok(false)`
+    /// also when the size bounds are exceeded or the peer is gone, which
+    /// `send` then reports.
+    pub fn hand_off<E>(
+        &self,
+        len: usize,
+        handle_count: usize,
+        deliver: impl FnOnce(&Parked) -> Result<Option<Delivered>, E>,
+    ) -> Result<bool, E> {
+        if len > MAX_MSG_BYTES || handle_count > MAX_MSG_HANDLES {
+            return Ok(false);
+        }
+        let peer = {
+            let me = self.state.lock();
+            match me.peer.upgrade() {
+                Some(p) if !me.peer_closed => p,
+                _ => return Ok(false),
+            }
+        };
+        let mut guard = peer.state.lock();
+        let st = &mut *guard;
+        if st.park != Park::Waiting || !st.queue.is_empty() {
+            return Ok(false);
+        }
+        match deliver(&st.parked)? {
+            Some(d) => {
+                debug_assert!(d.bytes as usize == len && d.handles as usize == handle_count);
+                st.park = Park::Served;
+                st.served = d;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Leave `p` here for a direct handoff while its receiver blocks.
+    /// Refused (`false`: the caller waits with [`add_waiter`](Self::add_waiter)
+    /// instead) when a message is queued, the peer is gone, or another
+    /// receiver is parked. The receiver must [`unpark`](Self::unpark)
+    /// as soon as it runs again.
+    pub fn park(&self, p: &Parked) -> bool {
+        let mut st = self.state.lock();
+        Self::park_locked(&mut st, p)
+    }
+
+    fn park_locked(st: &mut State<H>, p: &Parked) -> bool {
+        if st.park != Park::None || !st.queue.is_empty() || st.peer_closed {
+            return false;
+        }
+        st.park = Park::Waiting;
+        st.parked = *p;
+        true
+    }
+
+    /// Take back what receiver `id` parked here: what a sender delivered
+    /// to it meanwhile, if anything.
+    pub fn unpark(&self, id: u32) -> Option<Delivered> {
+        let mut st = self.state.lock();
+        if st.park == Park::None || st.parked.id != id {
+            return None;
+        }
+        let served = st.park == Park::Served;
+        st.park = Park::None;
+        served.then_some(st.served)
     }
 
     /// Take the front message if `check` accepts it (e.g. the caller's
     /// buffers are big enough); otherwise it stays queued. On acceptance
     /// `deliver` gets `check`'s result and the message (to take its
     /// handles; nothing may fail there), which is then dequeued and
-    /// dropped. Both run with this endpoint's queue locked.
+    /// dropped. Both run with this endpoint's queue locked. With `park`,
+    /// an empty queue parks it here if it can (as [`park`](Self::park)
+    /// would: [`RecvError::Parked`] rather than `Empty`).
     pub fn recv<R, E, T>(
         &self,
         check: impl FnOnce(&Message<H>) -> Result<R, E>,
         deliver: impl FnOnce(R, &mut Message<H>) -> T,
+        park: Option<&Parked>,
     ) -> Result<T, RecvError<E>> {
         let mut guard = self.state.lock();
         let st = &mut *guard;
         let Some(front) = st.queue.front_mut() else {
             return Err(if st.peer_closed || st.peer.strong_count() == 0 {
                 RecvError::PeerClosed
+            } else if park.is_some_and(|p| Self::park_locked(st, p)) {
+                RecvError::Parked
             } else {
                 RecvError::Empty
             });
@@ -508,12 +652,16 @@ impl<H: Payload> Drop for Endpoint<H> {
         self.drain_iteratively();
         self.creator.release(Resource::Endpoints, 1);
         if let Some(peer) = self.state.get_mut().peer.upgrade() {
-            let waiters = {
+            let (waiters, parked) = {
                 let mut ps = peer.state.lock();
                 ps.peer_closed = true;
-                core::mem::take(&mut ps.waiters)
+                let parked = (ps.park == Park::Waiting).then_some(ps.parked.id);
+                (core::mem::take(&mut ps.waiters), parked)
             };
             for id in waiters {
+                (peer.wake)(id);
+            }
+            if let Some(id) = parked {
                 (peer.wake)(id);
             }
         }
@@ -613,9 +761,11 @@ mod tests {
         ep: &Endpoint<Obj>,
         check: impl FnOnce(&Message<Obj>) -> Result<R, E>,
     ) -> Result<(R, Vec<u8>, Vec<Obj>), RecvError<E>> {
-        ep.recv(check, |r, m| {
-            (r, m.data().to_vec(), m.take_handles().into_iter().collect())
-        })
+        ep.recv(
+            check,
+            |r, m| (r, m.data().to_vec(), m.take_handles().into_iter().collect()),
+            None,
+        )
     }
 
     fn take_data(ep: &Endpoint<Obj>) -> Result<Vec<u8>, RecvError<()>> {
@@ -930,5 +1080,146 @@ mod tests {
         .unwrap();
         assert!(got.is_empty());
         assert!(woken().is_empty(), "send wakes through its argument only");
+    }
+
+    fn parked(id: u32, len: u32, hcap: u32) -> Parked {
+        Parked {
+            id,
+            hint: 0,
+            buf: 0x1000,
+            len,
+            hbuf: 0x2000,
+            hcap,
+        }
+    }
+
+    #[test]
+    fn handoff_serves_a_parked_receiver_without_queueing_or_charge() {
+        let acct = account(2, 0, 0);
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        // Nobody parked: nothing to hand off.
+        assert_eq!(
+            a.hand_off(3, 0, |_| -> Result<_, ()> { panic!() }),
+            Ok(false)
+        );
+        assert!(b.park(&parked(7, 64, 1)));
+        assert!(!b.park(&parked(8, 64, 1)), "one parked receiver at a time");
+        let got = a.hand_off(3, 1, |p| {
+            assert_eq!(*p, parked(7, 64, 1));
+            Ok::<_, ()>(Some(Delivered {
+                bytes: 3,
+                handles: 1,
+            }))
+        });
+        assert_eq!(got, Ok(true));
+        // Served: no second handoff, nothing queued, nothing charged (the
+        // account has no message quota at all).
+        assert_eq!(
+            a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            Ok(false)
+        );
+        assert_eq!(b.queued(), 0);
+        assert_eq!(acct.used(Messages), 0);
+        assert_eq!(b.unpark(8), None, "not the parked receiver");
+        assert_eq!(
+            b.unpark(7),
+            Some(Delivered {
+                bytes: 3,
+                handles: 1
+            })
+        );
+        assert_eq!(b.unpark(7), None);
+        assert!(woken().is_empty(), "the deliverer wakes, not the endpoint");
+    }
+
+    #[test]
+    fn declined_handoff_queues_wakes_and_never_overtakes() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        assert!(b.park(&parked(5, 2, 0)));
+        // Too big for the parked buffer: declined, then queued.
+        assert_eq!(a.hand_off(4, 0, |_| Ok::<_, ()>(None)), Ok(false));
+        send(&a, b"long".to_vec(), 0, &acct, Vec::new).unwrap();
+        assert_eq!(woken(), vec![5], "the parked receiver is woken");
+        // A message is queued: the next one must not be handed off.
+        assert_eq!(
+            a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            Ok(false)
+        );
+        send(&a, b"x".to_vec(), 0, &acct, Vec::new).unwrap();
+        assert_eq!(b.unpark(5), None);
+        assert!(
+            !b.park(&parked(5, 64, 0)),
+            "no parking over queued messages"
+        );
+        assert_eq!(take_data(&b).unwrap(), b"long");
+        assert_eq!(take_data(&b).unwrap(), b"x");
+        assert!(b.park(&parked(5, 64, 0)));
+        assert_eq!(b.unpark(5), None);
+    }
+
+    #[test]
+    fn failed_handoff_leaves_the_receiver_parked() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        assert!(b.park(&parked(3, 64, 0)));
+        assert_eq!(
+            a.hand_off(8, 0, |_| Err("bad sender buffer")),
+            Err("bad sender buffer")
+        );
+        let served = a.hand_off(8, 0, |_| {
+            Ok::<_, ()>(Some(Delivered {
+                bytes: 8,
+                handles: 0,
+            }))
+        });
+        assert_eq!(served, Ok(true));
+        assert_eq!(b.unpark(3).map(|d| d.bytes), Some(8));
+        // Beyond the message bounds: never offered.
+        assert!(b.park(&parked(3, u32::MAX, 0)));
+        let over = a.hand_off(MAX_MSG_BYTES + 1, 0, |_| -> Result<_, ()> { panic!() });
+        assert_eq!(over, Ok(false));
+        assert_eq!(b.unpark(3), None);
+    }
+
+    #[test]
+    fn closing_the_peer_wakes_a_parked_receiver() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        assert!(b.park(&parked(11, 64, 0)));
+        drop(a);
+        assert_eq!(woken(), vec![11]);
+        assert_eq!(b.unpark(11), None);
+        assert!(
+            !b.park(&parked(11, 64, 0)),
+            "no parking once the peer is gone"
+        );
+        assert_eq!(take_data(&b), Err(RecvError::PeerClosed));
+        // And the reverse: a sender whose peer is gone hands nothing off.
+        let (c, d) = create_pair::<Obj>(&acct, wake).unwrap();
+        drop(d);
+        assert_eq!(
+            c.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn recv_parks_only_on_an_empty_queue_and_only_once() {
+        let acct = big();
+        let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
+        let accept = |_: &Message<Obj>| Ok::<(), ()>(());
+        let r = b.recv(accept, |(), _| (), Some(&parked(1, 64, 0)));
+        assert_eq!(r, Err(RecvError::Parked));
+        let r = b.recv(accept, |(), _| (), Some(&parked(2, 64, 0)));
+        assert_eq!(r, Err(RecvError::Empty), "one parked receiver at a time");
+        assert_eq!(b.unpark(1), None);
+        send(&a, b"m".to_vec(), 0, &acct, Vec::new).unwrap();
+        let r = b.recv(accept, |(), m| m.data().to_vec(), Some(&parked(1, 64, 0)));
+        assert_eq!(r, Ok(b"m".to_vec()));
+        assert_eq!(b.unpark(1), None, "a delivering recv parks nothing");
+        drop(a);
+        let r = b.recv(accept, |(), _| (), Some(&parked(1, 64, 0)));
+        assert_eq!(r, Err(RecvError::PeerClosed));
     }
 }

@@ -4,6 +4,7 @@
 //! against EL0 permissions even with PAN on), and turn a fault during the
 //! copy into [`Error::BadAddress`] through the fixup table, never a panic.
 
+use crate::arch::mmu;
 use abi::layout::USER_END;
 use abi::Error;
 use core::mem::MaybeUninit;
@@ -15,6 +16,44 @@ extern "C" {
     /// Copy `len` bytes from kernel `src` to user `dst`; returns the number
     /// of bytes not copied (0 on success).
     fn __copy_to_user(dst: usize, src: *const u8, len: usize) -> usize;
+    /// Copy `len` bytes (a multiple of 8, at most 64) from user `src` in
+    /// the current address space to user `dst` in address space `ttbr0`:
+    /// 0 on success, 1 if reading faulted (nothing written), 2 if writing
+    /// did. TTBR0 is back to its value on entry in every case.
+    fn __copy_across_words(dst: usize, src: usize, len: usize, ttbr0: u64) -> u64;
+}
+
+/// Which side of a copy between two address spaces faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Reading the running process's memory (nothing was written).
+    Source,
+    /// Writing the other process's memory (some may have been written).
+    Destination,
+}
+
+/// Largest copy [`copy_across`] does in registers.
+pub const ACROSS_MAX: usize = 64;
+
+/// Copy `len` bytes (a multiple of 8, at most [`ACROSS_MAX`]) from the
+/// running process's memory at `src` to the memory at `dst` of the address
+/// space `ttbr0`, through registers: everything is read, then TTBR0 is
+/// switched around the writes. Both sides are checked against EL0
+/// permissions (`ldtr`/`sttr`).
+pub fn copy_across(ttbr0: u64, dst: usize, src: usize, len: usize) -> Result<(), Side> {
+    assert!(
+        len.is_multiple_of(8) && len <= ACROSS_MAX,
+        "copy_across: {len} bytes"
+    );
+    check(src, len).map_err(|_| Side::Source)?;
+    check(dst, len).map_err(|_| Side::Destination)?;
+    // SAFETY: both ranges are in user space; every access is unprivileged
+    // with a fault fixup, and the routine restores TTBR0 before returning.
+    match unsafe { __copy_across_words(dst, src, len, ttbr0) } {
+        0 => Ok(()),
+        1 => Err(Side::Source),
+        _ => Err(Side::Destination),
+    }
 }
 
 /// Check that `addr..addr+len` is inside user space (an empty range is fine).
@@ -76,6 +115,19 @@ pub fn copy_to_user(dst: usize, src: &[u8]) -> Result<(), Error> {
     } else {
         Err(Error::BadAddress)
     }
+}
+
+/// Run `f` with the user half switched to the address space `ttbr0`
+/// (another process's), then switch back: the user-copy functions called
+/// in `f` reach that process's memory, checked against its EL0
+/// permissions like its own calls would be. Kernel code runs with IRQs
+/// masked, so nothing else runs meanwhile; `f` must not block.
+pub fn in_address_space<R>(ttbr0: u64, f: impl FnOnce() -> R) -> R {
+    let mine = mmu::ttbr0();
+    mmu::set_ttbr0(ttbr0);
+    let r = f();
+    mmu::set_ttbr0(mine);
+    r
 }
 
 /// Read a plain-data `T` (a `#[repr(C)]` ABI struct of integers) from user memory.
@@ -203,5 +255,92 @@ core::arch::global_asm!(
     ".quad 17b, 5b",
     ".quad 2b, 5b",
     ".quad 4b, 5b",
+    ".popsection",
+);
+
+// `__copy_across_words`: up to eight words read into registers from the
+// current address space, TTBR0 switched to x3, the words written, TTBR0
+// switched back (x9). A fault reading returns 1 before anything is
+// written; a fault writing restores TTBR0 and returns 2.
+core::arch::global_asm!(
+    ".section .text.usercopy, \"ax\"",
+    ".global __copy_across_words",
+    "__copy_across_words:",
+    "    mrs x9, ttbr0_el1",
+    "    cbz x2, 5f",
+    "10: ldtr x4, [x1, #0]",
+    "    cmp x2, #8",
+    "    b.eq 2f",
+    "11: ldtr x5, [x1, #8]",
+    "    cmp x2, #16",
+    "    b.eq 2f",
+    "12: ldtr x6, [x1, #16]",
+    "    cmp x2, #24",
+    "    b.eq 2f",
+    "13: ldtr x7, [x1, #24]",
+    "    cmp x2, #32",
+    "    b.eq 2f",
+    "14: ldtr x8, [x1, #32]",
+    "    cmp x2, #40",
+    "    b.eq 2f",
+    "15: ldtr x10, [x1, #40]",
+    "    cmp x2, #48",
+    "    b.eq 2f",
+    "16: ldtr x11, [x1, #48]",
+    "    cmp x2, #56",
+    "    b.eq 2f",
+    "17: ldtr x12, [x1, #56]",
+    "2:  msr ttbr0_el1, x3",
+    "    isb",
+    "20: sttr x4, [x0, #0]",
+    "    cmp x2, #8",
+    "    b.eq 4f",
+    "21: sttr x5, [x0, #8]",
+    "    cmp x2, #16",
+    "    b.eq 4f",
+    "22: sttr x6, [x0, #16]",
+    "    cmp x2, #24",
+    "    b.eq 4f",
+    "23: sttr x7, [x0, #24]",
+    "    cmp x2, #32",
+    "    b.eq 4f",
+    "24: sttr x8, [x0, #32]",
+    "    cmp x2, #40",
+    "    b.eq 4f",
+    "25: sttr x10, [x0, #40]",
+    "    cmp x2, #48",
+    "    b.eq 4f",
+    "26: sttr x11, [x0, #48]",
+    "    cmp x2, #56",
+    "    b.eq 4f",
+    "27: sttr x12, [x0, #56]",
+    "4:  msr ttbr0_el1, x9",
+    "    isb",
+    "5:  mov x0, #0",
+    "    ret",
+    "6:  mov x0, #1",
+    "    ret",
+    "7:  msr ttbr0_el1, x9",
+    "    isb",
+    "    mov x0, #2",
+    "    ret",
+    ".pushsection __fixup_table, \"a\"",
+    ".balign 8",
+    ".quad 10b, 6b",
+    ".quad 11b, 6b",
+    ".quad 12b, 6b",
+    ".quad 13b, 6b",
+    ".quad 14b, 6b",
+    ".quad 15b, 6b",
+    ".quad 16b, 6b",
+    ".quad 17b, 6b",
+    ".quad 20b, 7b",
+    ".quad 21b, 7b",
+    ".quad 22b, 7b",
+    ".quad 23b, 7b",
+    ".quad 24b, 7b",
+    ".quad 25b, 7b",
+    ".quad 26b, 7b",
+    ".quad 27b, 7b",
     ".popsection",
 );

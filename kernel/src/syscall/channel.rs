@@ -1,6 +1,15 @@
 //! Channel calls: create, send (never blocks), receive (optionally
 //! blocking, with a timeout), wait on several endpoints, and call (send,
 //! then wait for the reply on the same channel).
+//!
+//! A receiver that blocks parks its buffers with the endpoint, and a send
+//! that finds it there (and the queue empty) delivers straight into them
+//! ([`deliver_direct`]: data and handle values copied into the receiver's
+//! address space, handles moved into its table, the receiver woken with
+//! its results and switched to as soon as the sender blocks). Whenever
+//! that cannot be done exactly as the receiver's own receive would have
+//! done it, the message is queued instead and the receiver receives it
+//! (or the error) itself.
 
 use super::process::as_bytes_mut;
 use super::{ok2, Ret, SysError};
@@ -13,14 +22,15 @@ use abi::{sys, CallArgs, Error};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use klib::ipc::{self as kipc, Bytes, RecvError, SendError};
+use core::mem::MaybeUninit;
+use klib::ipc::{self as kipc, Bytes, Delivered, Handles, Parked, RecvError, SendError};
 
 fn value(h: u64) -> Result<u32, Error> {
     u32::try_from(h).map_err(|_| Error::InvalidHandle)
 }
 
 /// The endpoint behind handle `h` in `table`, if the handle has `need` rights.
-fn endpoint_in(table: &HandleTable, h: u32, need: Rights) -> Result<Arc<Endpoint>, Error> {
+fn endpoint_ref(table: &HandleTable, h: u32, need: Rights) -> Result<&Arc<Endpoint>, Error> {
     let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
     let Object::Endpoint(ep) = object else {
         return Err(Error::WrongType);
@@ -28,7 +38,12 @@ fn endpoint_in(table: &HandleTable, h: u32, need: Rights) -> Result<Arc<Endpoint
     if !rights.contains(need) {
         return Err(Error::AccessDenied);
     }
-    Ok(ep.clone())
+    Ok(ep)
+}
+
+/// [`endpoint_ref`], as a new reference.
+fn endpoint_in(table: &HandleTable, h: u32, need: Rights) -> Result<Arc<Endpoint>, Error> {
+    endpoint_ref(table, h, need).cloned()
 }
 
 /// The endpoint behind handle `h`, if the handle has `need` rights.
@@ -77,6 +92,96 @@ fn fill_from_user(bytes: &mut Bytes, data: u64, len: usize) -> Result<(), Error>
     Ok(())
 }
 
+/// Hand the message (`len` bytes at `data` in the running process, the
+/// handles `values` of its table, all validated) straight to the receiver
+/// `p` parked at the peer: the data and the handle values are written into
+/// the receiver's buffers in its own address space (through the user-copy
+/// routines, so with its EL0 permissions), the handles moved into its
+/// table, and it is woken. `Ok(None)` (nothing changed) when the receiver
+/// is no longer blocked, its buffers are too small, its handle table is
+/// full, or writing its buffers faults: the caller queues the message and
+/// the receiver's own receive then reports that (the buffer may have been
+/// partly written, as a faulting receive leaves it). `Err` when reading
+/// the sender's data faults (the receiver's memory is not touched).
+fn deliver_direct(
+    mine: Option<&mut HandleTable>,
+    waker: &mut sched::Waker,
+    p: &Parked,
+    data: u64,
+    len: usize,
+    values: &[u32],
+) -> Result<Option<Delivered>, Error> {
+    let count = values.len();
+    if len > p.len as usize || count > p.hcap as usize {
+        return Ok(None);
+    }
+    let Some(rx) = waker.receiver(p.hint as usize, p.id) else {
+        return Ok(None);
+    };
+    if count == 0 && len.is_multiple_of(8) && len <= usercopy::ACROSS_MAX {
+        // Small and word-sized (the common case): through registers.
+        match usercopy::copy_across(rx.ttbr0(), p.buf as usize, data as usize, len) {
+            Ok(()) => {}
+            Err(usercopy::Side::Source) => return Err(Error::BadAddress),
+            Err(usercopy::Side::Destination) => return Ok(None),
+        }
+        rx.wake();
+        return Ok(Some(Delivered {
+            bytes: len as u32,
+            handles: 0,
+        }));
+    }
+    deliver_bounced(mine, rx, p, data, len, values)
+}
+
+/// [`deliver_direct`] through a kernel buffer (any size, with handles).
+#[inline(never)]
+fn deliver_bounced(
+    mine: Option<&mut HandleTable>,
+    mut rx: sched::Receiver,
+    p: &Parked,
+    data: u64,
+    len: usize,
+    values: &[u32],
+) -> Result<Option<Delivered>, Error> {
+    let count = values.len();
+    let mut hv = [0u32; MAX_MSG_HANDLES];
+    if count > 0 && rx.handles().peek_next(count, &mut hv).is_err() {
+        return Ok(None);
+    }
+    // Kernel memory in between: the two address spaces are never mapped
+    // at once. Read all of it first, so a fault on the sender's side
+    // leaves the receiver's memory untouched.
+    let mut bounce = [MaybeUninit::<u8>::uninit(); MAX_MSG_BYTES];
+    let bounce = &mut bounce[..len];
+    usercopy::copy_from_user_uninit(bounce, data as usize)?;
+    // SAFETY: the copy succeeded, so every byte of `bounce` is written.
+    let bytes = unsafe { &*(bounce as *const [MaybeUninit<u8>] as *const [u8]) };
+    let written = usercopy::in_address_space(rx.ttbr0(), || {
+        if count > 0 {
+            usercopy::copy_to_user(p.hbuf as usize, as_bytes_mut(&mut hv[..count]))?;
+        }
+        usercopy::copy_to_user(p.buf as usize, bytes)
+    });
+    if written.is_err() {
+        return Ok(None);
+    }
+    if let Some(mine) = mine {
+        for (i, &h) in values.iter().enumerate() {
+            let (object, rights) = mine.remove(h).expect("validated handle");
+            match rx.handles().insert(object, rights) {
+                Ok(v) => debug_assert_eq!(v, hv[i]),
+                Err(_) => unreachable!("room for the handles was checked above"),
+            }
+        }
+    }
+    rx.wake();
+    Ok(Some(Delivered {
+        bytes: len as u32,
+        handles: count as u32,
+    }))
+}
+
 /// Send from the current process on `ep`, or (`None`) on the endpoint of
 /// its handle `own`: bytes at `data` and the handles whose values are at
 /// `handles`. On any error the caller keeps them all.
@@ -94,7 +199,9 @@ fn send_from_user(
         return Err(Error::InvalidArgument);
     }
     let mut values = [0u32; MAX_MSG_HANDLES];
-    usercopy::copy_from_user(as_bytes_mut(&mut values[..count]), handles as usize)?;
+    if count > 0 {
+        usercopy::copy_from_user(as_bytes_mut(&mut values[..count]), handles as usize)?;
+    }
     let values = &values[..count];
     usercopy::check(data as usize, len)?;
 
@@ -105,6 +212,18 @@ fn send_from_user(
     // something other than the handles moved (they cannot be either end).
     sched::with_ipc(|cur| {
         let (table, account, mut waker) = cur.parts();
+        if count == 0 {
+            // No handles: the endpoint is used where it lies in the table.
+            let ep = match ep {
+                Some(ep) => ep,
+                None => endpoint_ref(table, own, Rights::WRITE)?,
+            };
+            let direct = |p: &Parked| deliver_direct(None, &mut waker, p, data, len, &[]);
+            if ep.hand_off(len, 0, direct)? {
+                return Ok(());
+            }
+            return queue(ep, (len, 0), account, data, Handles::new, &mut waker);
+        }
         let looked_up;
         let ep = match ep {
             Some(ep) => ep,
@@ -125,30 +244,49 @@ fn send_from_user(
                 return Err(Error::InvalidArgument);
             }
         }
-        ep.send(
-            len,
-            count,
-            account,
-            |bytes| fill_from_user(bytes, data, len),
-            || {
-                values
-                    .iter()
-                    .map(|&h| {
-                        let (object, rights) = table.remove(h).expect("validated handle");
-                        InFlight { object, rights }
-                    })
-                    .collect()
-            },
-            |pid| waker.wake_ipc(pid),
-        )
-        .map_err(|e| match e {
-            SendError::Fault(e) => e,
-            SendError::TooBig => Error::InvalidArgument,
-            SendError::QueueFull => Error::QueueFull,
-            SendError::PeerClosed => Error::PeerClosed,
-            SendError::Quota(_) => Error::QuotaExceeded,
-        })
+        let direct = |p: &Parked| deliver_direct(Some(table), &mut waker, p, data, len, values);
+        if ep.hand_off(len, count, direct)? {
+            return Ok(());
+        }
+        let take = || {
+            values
+                .iter()
+                .map(|&h| {
+                    let (object, rights) = table.remove(h).expect("validated handle");
+                    InFlight { object, rights }
+                })
+                .collect()
+        };
+        queue(ep, (len, count), account, data, take, &mut waker)
     })?
+}
+
+/// Queue a message of `len` bytes from user memory at `data` and the
+/// `count` handles `take_handles` returns (validated) at `ep`'s peer,
+/// waking its receivers.
+fn queue(
+    ep: &Endpoint,
+    (len, count): (usize, usize),
+    account: &Arc<klib::account::Account>,
+    data: u64,
+    take_handles: impl FnOnce() -> Handles<InFlight>,
+    waker: &mut sched::Waker,
+) -> Result<(), Error> {
+    ep.send(
+        len,
+        count,
+        account,
+        |bytes| fill_from_user(bytes, data, len),
+        take_handles,
+        |pid| waker.wake_ipc(pid),
+    )
+    .map_err(|e| match e {
+        SendError::Fault(e) => e,
+        SendError::TooBig => Error::InvalidArgument,
+        SendError::QueueFull => Error::QueueFull,
+        SendError::PeerClosed => Error::PeerClosed,
+        SendError::Quota(_) => Error::QuotaExceeded,
+    })
 }
 
 pub fn send(h: u64, data: u64, len: u64, handles: u64, count: u64) -> Ret {
@@ -158,13 +296,28 @@ pub fn send(h: u64, data: u64, len: u64, handles: u64, count: u64) -> Ret {
 
 /// Why a receive attempt did not deliver.
 enum Refusal {
-    TooSmall { bytes: usize, handles: usize },
+    TooSmall { bytes: u32, handles: u32 },
     Error(Error),
+}
+
+/// How a receive attempt went (small enough to travel in registers).
+#[derive(Clone, Copy)]
+enum Step {
+    /// Received this many bytes and handles.
+    Got(u32, u32),
+    /// Nothing queued; our buffers are parked at the endpoint.
+    Parked,
+    /// Nothing queued (and not parked).
+    Empty,
+    /// The message does not fit: its sizes.
+    TooSmall(u32, u32),
+    Failed(Error),
 }
 
 /// One receive attempt into the current process (whose handle table is
 /// `table`): on success the data is in the user's buffer, the handles are
-/// in the table and their values in `hbuf`.
+/// in the table and their values in `hbuf`. With `park`, an empty queue
+/// parks it at the endpoint if it can ([`RecvError::Parked`]).
 fn try_recv(
     ep: &Endpoint,
     table: &mut HandleTable,
@@ -172,13 +325,17 @@ fn try_recv(
     len: usize,
     hbuf: u64,
     hcap: usize,
-) -> Result<(usize, usize), RecvError<Refusal>> {
+    park: Option<&Parked>,
+) -> Step {
     let table = RefCell::new(table);
-    ep.recv(
+    let r = ep.recv(
         |m| {
             let (bytes, handles) = (m.data().len(), m.handle_count());
             if bytes > len || handles > hcap {
-                return Err(Refusal::TooSmall { bytes, handles });
+                return Err(Refusal::TooSmall {
+                    bytes: bytes as u32,
+                    handles: handles as u32,
+                });
             }
             let mut values = [0u32; MAX_MSG_HANDLES];
             if handles > 0 {
@@ -200,9 +357,20 @@ fn try_recv(
                 debug_assert_eq!(got, Some(values[count]));
                 count += 1;
             }
-            (n, count)
+            Step::Got(n as u32, count as u32)
         },
-    )
+        park,
+    );
+    match r {
+        Ok(step) => step,
+        Err(RecvError::Parked) => Step::Parked,
+        Err(RecvError::Empty) => Step::Empty,
+        Err(RecvError::PeerClosed) => Step::Failed(Error::PeerClosed),
+        Err(RecvError::Refused(Refusal::TooSmall { bytes, handles })) => {
+            Step::TooSmall(bytes, handles)
+        }
+        Err(RecvError::Refused(Refusal::Error(e))) => Step::Failed(e),
+    }
 }
 
 /// Receive on `ep`, or (`None`) on the endpoint of the current process's
@@ -223,32 +391,63 @@ fn recv_blocking(
     usercopy::check(buf as usize, len)?;
     let until = deadline(timeout_ns);
     let mut held: Option<Arc<Endpoint>> = ep.cloned();
+    let mut me = 0;
     loop {
-        // The lookup (first time round) and the attempt under one lock.
-        let (attempt, me) = sched::with_ipc(|cur| {
-            let me = cur.pid();
+        // The lookup (first time round), the attempt and, when nothing is
+        // queued, parking our buffers at the endpoint and going to sleep,
+        // all under one lock.
+        let attempt = sched::with_ipc(|cur| {
+            me = cur.pid();
+            let expired = until.is_some_and(|u| timer::counter() >= u);
+            let park = (timeout_ns != 0 && !expired).then(|| Parked {
+                buf,
+                hbuf,
+                id: me,
+                hint: cur.slot() as u32,
+                len: len.min(MAX_MSG_BYTES) as u32,
+                hcap: hcap as u32,
+            });
             let (table, _, _) = cur.parts();
             let ep = match &held {
                 Some(ep) => ep,
-                None => held.insert(endpoint_in(table, own, Rights::READ)?),
+                None => match endpoint_in(table, own, Rights::READ) {
+                    Ok(ep) => held.insert(ep),
+                    Err(e) => return Step::Failed(e),
+                },
             };
-            Ok::<_, Error>((try_recv(ep, table, buf, len, hbuf, hcap), me))
-        })??;
+            let step = try_recv(ep, table, buf, len, hbuf, hcap, park.as_ref());
+            if matches!(step, Step::Parked) {
+                cur.block_after(until);
+            }
+            step
+        })?;
         match attempt {
-            Ok((n, h)) => return ok2(n as u64, h as u64),
-            Err(RecvError::PeerClosed) => return Err(Error::PeerClosed.into()),
-            Err(RecvError::Refused(Refusal::TooSmall { bytes, handles })) => {
+            Step::Got(n, h) => return ok2(n as u64, h as u64),
+            Step::Parked => {
+                // Woken: by a direct handoff (the message is in our buffers
+                // and its handles in our table; a killed process releases
+                // them when it exits), or to look again.
+                let ep = held.as_ref().expect("looked up above");
+                if let Some(d) = ep.unpark(me) {
+                    return ok2(d.bytes as u64, d.handles as u64);
+                }
+                if sched::interrupted() {
+                    return Err(Error::TimedOut.into());
+                }
+            }
+            Step::TooSmall(bytes, handles) => {
                 return Err(SysError {
                     error: Error::BufferTooSmall,
                     values: [bytes as u64, handles as u64, 0],
                 })
             }
-            Err(RecvError::Refused(Refusal::Error(e))) => return Err(e.into()),
-            Err(RecvError::Empty) if timeout_ns == 0 => return Err(Error::WouldBlock.into()),
-            Err(RecvError::Empty) => {
+            Step::Failed(e) => return Err(e.into()),
+            Step::Empty if timeout_ns == 0 => return Err(Error::WouldBlock.into()),
+            Step::Empty => {
                 if until.is_some_and(|u| timer::counter() >= u) {
                     return Err(Error::TimedOut.into());
                 }
+                // Another receiver is parked here: wait to be woken.
                 let ep = held.as_ref().expect("looked up above");
                 ep.add_waiter(me);
                 let killed = sched::block_ipc(until);

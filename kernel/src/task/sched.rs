@@ -47,6 +47,14 @@ struct Table {
     last_kernel_child: Option<(Pid, ExitStatus)>,
     /// One past the highest slot ever used: scans stop here.
     hi: usize,
+    /// Some slot may hold a zombie (`reap_zombies` has work to do).
+    zombies: bool,
+    /// A process a direct IPC handoff just woke: the running process
+    /// switches to it if it blocks in IPC next (see [`block_ipc`]).
+    handoff: Option<usize>,
+    /// The slot of the process whose FP/SIMD state is in the registers
+    /// (switched lazily: see [`fp_trap`]).
+    fp_owner: Option<usize>,
 }
 
 static TABLE: Mutex<Table> = Mutex::new(Table {
@@ -56,6 +64,9 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
     idle: Context::zeroed(),
     last_kernel_child: None,
     hi: 0,
+    zombies: false,
+    handoff: None,
+    fp_owner: None,
 });
 
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
@@ -108,14 +119,20 @@ impl Table {
     /// still be on its kernel stack). Their status lives on in their
     /// [`ProcessRef`] for whoever holds a handle.
     fn reap_zombies(&mut self) {
+        if !self.zombies {
+            return;
+        }
+        let mut left = false;
         for i in 0..self.hi {
-            if Some(i) == self.current {
-                continue;
-            }
             if matches!(&self.slots[i], Some(p) if matches!(p.state, State::Zombie(_))) {
-                self.slots[i] = None;
+                if Some(i) == self.current {
+                    left = true;
+                } else {
+                    self.slots[i] = None;
+                }
             }
         }
+        self.zombies = left;
     }
 
     /// The slot of the live (not yet reaped) process `this` names.
@@ -164,6 +181,10 @@ impl Table {
         p.this.set_status(status);
         let mut objects = Vec::new();
         p.handles.drain(|o| objects.push(o));
+        self.zombies = true;
+        if self.fp_owner == Some(slot) {
+            self.fp_owner = None;
+        }
         self.orphan_children_of(pid);
         if parent == 0 {
             self.last_kernel_child = Some((pid, status));
@@ -181,8 +202,15 @@ impl Table {
 
 /// Switch to the next runnable process (or the idle loop), consuming the
 /// table guard. Returns when the caller's context runs again.
-fn schedule(mut t: MutexGuard<'static, Table>) {
+fn schedule(t: MutexGuard<'static, Table>) {
+    schedule_preferring(t, None);
+}
+
+/// [`schedule`], switching to `prefer` if it is runnable (a direct
+/// handoff's receiver) instead of the next one round robin.
+fn schedule_preferring(mut t: MutexGuard<'static, Table>, prefer: Option<usize>) {
     t.reap_zombies();
+    t.handoff = None;
     let prev = t.current;
     if let Some(i) = prev {
         let p = t.proc(i);
@@ -190,7 +218,15 @@ fn schedule(mut t: MutexGuard<'static, Table>) {
             p.state = State::Runnable;
         }
     }
-    let next = t.pick();
+    let runnable = |t: &Table, i: usize| {
+        t.slots[i]
+            .as_ref()
+            .is_some_and(|p| p.state == State::Runnable)
+    };
+    let next = match prefer {
+        Some(i) if runnable(&t, i) => Some(i),
+        _ => t.pick(),
+    };
     if next == prev {
         if let Some(i) = next {
             t.proc(i).state = State::Running;
@@ -198,18 +234,16 @@ fn schedule(mut t: MutexGuard<'static, Table>) {
         return;
     }
     let from: *mut Context = match prev {
-        Some(i) => {
-            let p = t.proc(i);
-            p.fp.save();
-            &mut p.context
-        }
+        Some(i) => &mut t.proc(i).context,
         None => &mut t.idle,
     };
+    // FP/SIMD state stays in the registers: EL0 may use them only if they
+    // hold the next process's (otherwise its first use traps: `fp_trap`).
+    context::set_user_fp(next.is_some() && next == t.fp_owner);
     let (to, ttbr0): (*const Context, u64) = match next {
         Some(i) => {
             let p = t.proc(i);
             p.state = State::Running;
-            p.fp.restore();
             let ttbr0 = p.aspace.as_ref().map_or(mmu::empty_ttbr0(), |a| a.ttbr0());
             (&p.context, ttbr0)
         }
@@ -554,6 +588,30 @@ pub fn kill_by_kernel(pid: Pid) {
     }
 }
 
+/// The running process used FP/SIMD while the registers held another
+/// process's state (or none): save that state with its owner, load the
+/// running process's, and let it use them until it is switched away.
+pub fn fp_trap() {
+    let mut t = table();
+    let Some(me) = t.current else { return };
+    if t.fp_owner != Some(me) {
+        if let Some(owner) = t.fp_owner {
+            // The owner is alive: `terminate` gives up ownership.
+            t.proc(owner).fp.save();
+        }
+        t.proc(me).fp.restore();
+        t.fp_owner = Some(me);
+    }
+    context::set_user_fp(true);
+}
+
+/// Whether anything must happen before returning to user mode (a kill or
+/// a reschedule is pending): the fast check for the return path.
+#[inline]
+pub fn work_pending() -> bool {
+    KILL_PENDING.load(Ordering::Relaxed) || NEED_RESCHED.load(Ordering::Relaxed)
+}
+
 /// Give up the CPU to another runnable process, if any.
 pub fn yield_now() {
     let t = table();
@@ -729,18 +787,31 @@ pub fn with_current<R>(f: impl FnOnce(&mut HandleTable, &Arc<Account>) -> R) -> 
 pub struct Current<'a> {
     table: &'a mut Table,
     slot: usize,
+    /// Block in an IPC wait (until the counter reaches this, if any) once
+    /// `f` returns: see [`block_after`](Current::block_after).
+    block: Option<Option<u64>>,
 }
 
-/// Wakes processes blocked in IPC while the table is locked for the
-/// running process (which, running, is never itself blocked).
+/// The processes other than the running one, while the table is locked
+/// for it (running, it is never itself blocked): wakes processes blocked
+/// in IPC, and lends one to a direct handoff ([`Waker::receiver`]).
 pub struct Waker<'a> {
-    others: [&'a mut [Option<Box<Process>>]; 2],
+    /// Slots below and above the running process's.
+    before: &'a mut [Option<Box<Process>>],
+    after: &'a mut [Option<Box<Process>>],
+    handoff: &'a mut Option<usize>,
 }
 
 impl Current<'_> {
     /// The running process's pid.
     pub fn pid(&self) -> Pid {
         self.table.slots[self.slot].as_ref().map_or(0, |p| p.pid)
+    }
+
+    /// The running process's slot in the table (a hint for
+    /// [`Waker::receiver`]).
+    pub fn slot(&self) -> usize {
+        self.slot
     }
 
     /// The running process's handle table and account, and a [`Waker`]
@@ -754,16 +825,80 @@ impl Current<'_> {
             &mut p.handles,
             &p.account,
             Waker {
-                others: [before, after],
+                before,
+                after,
+                handoff: &mut self.table.handoff,
             },
         )
+    }
+
+    /// Once the [`with_ipc`] closure returns, sleep as [`block_ipc`] does
+    /// (without releasing the table lock in between, so no wake-up can be
+    /// missed), unless the process has been killed: the caller checks
+    /// [`interrupted`] afterwards.
+    pub fn block_after(&mut self, until: Option<u64>) {
+        self.block = Some(until);
+    }
+}
+
+/// A process blocked in an IPC wait, lent to a direct handoff while the
+/// table is locked for the running process (see [`Waker::receiver`]).
+pub struct Receiver<'a> {
+    p: &'a mut Process,
+    slot: usize,
+    handoff: &'a mut Option<usize>,
+}
+
+impl Receiver<'_> {
+    /// Its address space's TTBR0 value.
+    pub fn ttbr0(&self) -> u64 {
+        self.p
+            .aspace
+            .as_ref()
+            .map_or(mmu::empty_ttbr0(), |a| a.ttbr0())
+    }
+
+    /// Its handle table.
+    pub fn handles(&mut self) -> &mut HandleTable {
+        &mut self.p.handles
+    }
+
+    /// Wake it once the handoff is done, and have the running process
+    /// switch straight to it if it blocks in IPC next.
+    pub fn wake(self) {
+        self.p.state = State::Runnable;
+        *self.handoff = Some(self.slot);
     }
 }
 
 impl Waker<'_> {
+    /// The process `pid` in table slot `slot`, if it is blocked in an IPC
+    /// wait (so not killed, not the running process, and its address
+    /// space is intact).
+    pub fn receiver(&mut self, slot: usize, pid: Pid) -> Option<Receiver<'_>> {
+        let n = self.before.len();
+        let p = if slot < n {
+            self.before[slot].as_deref_mut()?
+        } else {
+            self.after
+                .get_mut(slot.checked_sub(n + 1)?)?
+                .as_deref_mut()?
+        };
+        let blocked = matches!(p.state, State::Blocked(Block::Ipc { .. }));
+        if p.pid != pid || !blocked || p.aspace.is_none() {
+            return None;
+        }
+        Some(Receiver {
+            p,
+            slot,
+            handoff: self.handoff,
+        })
+    }
+
     /// Wake `pid` if it sleeps in an IPC wait.
     pub fn wake_ipc(&mut self, pid: Pid) {
-        for p in self.others.iter_mut().flat_map(|s| s.iter_mut()).flatten() {
+        let others = self.before.iter_mut().chain(self.after.iter_mut());
+        for p in others.flatten() {
             if p.pid == pid {
                 if matches!(p.state, State::Blocked(Block::Ipc { .. })) {
                     p.state = State::Runnable;
@@ -780,10 +915,21 @@ impl Waker<'_> {
 pub fn with_ipc<R>(f: impl FnOnce(&mut Current) -> R) -> Result<R, Error> {
     let mut t = table();
     let slot = t.current.ok_or(Error::InvalidArgument)?;
-    Ok(f(&mut Current {
+    let mut cur = Current {
         table: &mut t,
         slot,
-    }))
+        block: None,
+    };
+    let r = f(&mut cur);
+    if let Some(until) = cur.block {
+        let p = t.proc(slot);
+        if !p.killed {
+            p.state = State::Blocked(Block::Ipc { until });
+            let prefer = t.handoff.take();
+            schedule_preferring(t, prefer);
+        }
+    }
+    Ok(r)
 }
 
 /// Wake `pid` if it sleeps in an IPC wait (endpoint wake hook).
@@ -808,7 +954,8 @@ pub fn block_ipc(until: Option<u64>) -> bool {
         return true;
     }
     t.proc(me).state = State::Blocked(Block::Ipc { until });
-    schedule(t);
+    let prefer = t.handoff.take();
+    schedule_preferring(t, prefer);
     interrupted()
 }
 

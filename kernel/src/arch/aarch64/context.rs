@@ -4,8 +4,11 @@
 //! registers of the running kernel context and resumes another; a new
 //! process starts in `__enter_user`, which returns to EL0 through the trap
 //! frame prepared at the top of its kernel stack. FP/SIMD state belongs to
-//! user space only (the kernel is built without FP), so it is saved and
-//! restored here on every switch between processes.
+//! user space only (the kernel is built without FP). It is switched
+//! lazily: the registers keep the state of the last process that used
+//! them, EL0's access is turned off ([`set_user_fp`]) whenever another
+//! process runs, and its first FP/SIMD instruction traps so the scheduler
+//! saves the owner's registers and loads its own (`sched::fp_trap`).
 
 use super::trap::TrapFrame;
 
@@ -62,6 +65,17 @@ impl FpState {
         // SAFETY: loads the FP registers from `self`.
         unsafe { __fp_restore(self) }
     }
+}
+
+/// Let EL0 use the FP/SIMD registers (`true`), or make its first use
+/// trap to EL1 (exception class `FP_ACCESS`). EL1 is never trapped: the
+/// kernel's own FP code is [`FpState::save`]/[`FpState::restore`]. No
+/// barrier: the `eret` to EL0 synchronises the change.
+pub fn set_user_fp(enabled: bool) {
+    // CPACR_EL1.FPEN: 0b11 traps nothing, 0b01 traps EL0 only.
+    let cpacr: u64 = if enabled { 3 << 20 } else { 1 << 20 };
+    // SAFETY: only changes whether EL0 FP/SIMD instructions trap.
+    unsafe { core::arch::asm!("msr cpacr_el1, {0}", in(reg) cpacr, options(nomem, nostack)) };
 }
 
 extern "C" {

@@ -75,6 +75,14 @@ pub fn set_ttbr0(ttbr0: u64) {
     unsafe { core::arch::asm!("msr ttbr0_el1, {0}", "isb", in(reg) ttbr0, options(nostack)) };
 }
 
+/// The user half's current TTBR0 value.
+pub fn ttbr0() -> u64 {
+    let v: u64;
+    // SAFETY: reads a system register; no side effects.
+    unsafe { core::arch::asm!("mrs {0}, ttbr0_el1", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
 /// Invalidate every TLB entry tagged with `asid` (before it is reused).
 pub fn flush_tlb_asid(asid: u16) {
     // SAFETY: TLB maintenance; no memory is accessed.

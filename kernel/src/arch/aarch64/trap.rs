@@ -47,6 +47,12 @@ fn describe_kind(kind: u64) -> (&'static str, Vector) {
 
 #[no_mangle]
 extern "C" fn exception_dispatch(frame: &mut TrapFrame, kind: u64) {
+    // The common case first: a system call (or fault) from EL0.
+    if kind == 8 {
+        user_sync(frame);
+        back_to_user();
+        return;
+    }
     let (origin, vector) = describe_kind(kind);
     match (kind / 4, vector) {
         (1, Vector::Irq) => crate::irq::handle(),
@@ -77,6 +83,9 @@ extern "C" fn exception_dispatch(frame: &mut TrapFrame, kind: u64) {
 /// Last stop before returning to EL0: end the process if it was killed,
 /// switch away if its time slice is over (and check again after).
 fn back_to_user() {
+    if !crate::task::sched::work_pending() {
+        return;
+    }
     crate::task::sched::exit_if_killed();
     crate::task::sched::preempt_if_needed();
     crate::task::sched::exit_if_killed();
@@ -88,6 +97,10 @@ fn user_sync(frame: &mut TrapFrame) {
     let esr = Esr(ESR_EL1.get());
     if esr.class() == ec::SVC64 && esr.imm16() == 0 {
         crate::syscall::dispatch(frame);
+        return;
+    }
+    if esr.class() == ec::FP_ACCESS {
+        crate::task::sched::fp_trap();
         return;
     }
     let far = FAR_EL1.get() as usize;

@@ -666,3 +666,147 @@ pub fn killing_a_blocked_receiver_releases_everything() -> TestResult {
         Ok(())
     })
 }
+
+/// Wait until `child` sits blocked (in a receive, its buffers parked at
+/// its endpoint).
+fn until_blocked(child: &rt::Child) -> TestResult {
+    for _ in 0..100 {
+        if sys::process_info(child.pid()).map(|p| p.state) == Ok(rt::abi::process::state::BLOCKED) {
+            return Ok(());
+        }
+        sys::sleep_ms(1);
+    }
+    Err(format!("pid {} never blocked", child.pid()).into())
+}
+
+/// A receive parked with buffers that cannot take the message (too small,
+/// or not mapped): the send is not handed off but queued, and the receiver
+/// gets exactly what its own receive would have got (`BufferTooSmall` with
+/// the sizes, `BadAddress`), with the message (and its handle) kept for the
+/// next receive.
+pub fn parked_receiver_that_cannot_take_the_message_keeps_it() -> TestResult {
+    leak_checked(|| {
+        let cases = [
+            ("recv-small", Error::BufferTooSmall.code(), [12u64, 1]),
+            ("recv-bad", Error::BadAddress.code(), [0, 0]),
+        ];
+        for (mode, code, values) in cases {
+            let (mine, theirs) = sys::channel_create()?;
+            let (x, y) = sys::channel_create()?;
+            let child = sys::spawn_with("peer", &[mode], &[theirs], [0; 5])?;
+            until_blocked(&child)?;
+            let msg = if mode == "recv-small" {
+                &b"twelve bytes"[..]
+            } else {
+                &[7u8; 40][..]
+            };
+            let hs: &[Handle] = if mode == "recv-small" { &[x] } else { &[] };
+            sys::channel_send(mine, msg, hs)?;
+            let mut report = [0u8; 24];
+            check_eq!(
+                sys::channel_recv(mine, &mut report, &mut [], NO_TIMEOUT),
+                Ok((24, 0))
+            );
+            let word = |i: usize| u64::from_le_bytes(report[8 * i..8 * i + 8].try_into().unwrap());
+            check_eq!(
+                (mode, word(0), [word(1), word(2)]),
+                (mode, code as u64, values)
+            );
+            // The message was kept: it comes back whole.
+            let mut back = [0u8; 64];
+            let mut bh = [0u32; 1];
+            let got = sys::channel_recv(mine, &mut back, &mut bh, NO_TIMEOUT);
+            check_eq!(got, Ok((msg.len(), hs.len())));
+            check_eq!(&back[..msg.len()], msg);
+            if hs.is_empty() {
+                sys::handle_close(x)?;
+            } else {
+                // The handle made the trip too: it still reaches y.
+                sys::channel_send(bh[0], b"ok", &[])?;
+                check_eq!(recv(y).map(|m| m.0), Ok(b"ok".to_vec()));
+                sys::handle_close(bh[0])?;
+            }
+            close_all(&[mine, y]);
+            check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
+        }
+        Ok(())
+    })
+}
+
+/// Messages sent to a receiver parked at an empty queue: the first is
+/// handed straight to it, the next ones queue behind and come in order.
+pub fn handoff_never_overtakes_queued_messages() -> TestResult {
+    leak_checked(|| {
+        let (mine, theirs) = sys::channel_create()?;
+        let child = sys::spawn_with("peer", &["echo"], &[theirs], [0; 5])?;
+        for round in 0..3u8 {
+            until_blocked(&child)?;
+            for i in 0..5u8 {
+                sys::channel_send(mine, &[round, i], &[])?;
+            }
+            for i in 0..5u8 {
+                let mut b = [0u8; 8];
+                check_eq!(
+                    sys::channel_recv(mine, &mut b, &mut [], NO_TIMEOUT),
+                    Ok((2, 0))
+                );
+                check_eq!(&b[..2], &[round, i]);
+            }
+        }
+        sys::handle_close(mine)?;
+        check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
+        Ok(())
+    })
+}
+
+/// A receiver killed after a message (with a handle) was handed straight
+/// into its buffers, before it ran again: the handle, already in its table,
+/// is released when it exits, and nothing leaks.
+pub fn killed_receiver_after_a_handoff_releases_the_handle() -> TestResult {
+    leak_checked(|| {
+        let (mine, theirs) = sys::channel_create()?;
+        let (x, y) = sys::channel_create()?;
+        let child = sys::spawn_with("peer", &["echo"], &[theirs], [0; 5])?;
+        until_blocked(&child)?;
+        // The send hands off and wakes the child; this process keeps the
+        // CPU (a send never switches), so the kill comes first.
+        sys::channel_send(mine, b"handed", &[x])?;
+        child.kill()?;
+        check_eq!(child.wait(), Ok(ExitStatus::Killed));
+        check_eq!(
+            sys::channel_recv(y, &mut [0u8; 8], &mut [], 0),
+            Err(RecvError::Other(Error::PeerClosed))
+        );
+        close_all(&[mine, y]);
+        Ok(())
+    })
+}
+
+/// A send whose data faults, to a receiver parked for a handoff (a small
+/// message copied through registers, and a larger one through a kernel
+/// buffer): `BadAddress` for the sender, and the receiver stays parked,
+/// untouched, for the next message.
+pub fn faulting_send_to_a_parked_receiver_delivers_nothing() -> TestResult {
+    use rt::abi::layout::STACK_TOP;
+    leak_checked(|| {
+        let (mine, theirs) = sys::channel_create()?;
+        let child = sys::spawn_with("peer", &["echo"], &[theirs], [0; 5])?;
+        let bad = (STACK_TOP - 16) as u64;
+        for len in [40u64, 200] {
+            until_blocked(&child)?;
+            let r = rt::syscall::call(rt::abi::sys::CHANNEL_SEND, [mine as u64, bad, len, 0, 0, 0]);
+            check_eq!(r.err(), Some(Error::BadAddress));
+            let msg = alloc::vec![len as u8; len as usize];
+            sys::channel_send(mine, &msg, &[])?;
+            let mut back = [0u8; 256];
+            check_eq!(
+                sys::channel_recv(mine, &mut back, &mut [], NO_TIMEOUT),
+                Ok((len as usize, 0))
+            );
+            check_eq!(&back[..len as usize], msg.as_slice());
+        }
+        sys::handle_close(mine)?;
+        check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
+        Ok(())
+    })
+}

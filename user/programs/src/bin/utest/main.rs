@@ -214,6 +214,22 @@ const TESTS: &[Test] = &[
         "killing_a_blocked_receiver_releases_everything",
         ipc::killing_a_blocked_receiver_releases_everything,
     ),
+    (
+        "parked_receiver_that_cannot_take_the_message_keeps_it",
+        ipc::parked_receiver_that_cannot_take_the_message_keeps_it,
+    ),
+    (
+        "handoff_never_overtakes_queued_messages",
+        ipc::handoff_never_overtakes_queued_messages,
+    ),
+    (
+        "killed_receiver_after_a_handoff_releases_the_handle",
+        ipc::killed_receiver_after_a_handoff_releases_the_handle,
+    ),
+    (
+        "faulting_send_to_a_parked_receiver_delivers_nothing",
+        ipc::faulting_send_to_a_parked_receiver_delivers_nothing,
+    ),
     // files
     ("file_round_trip_and_seek", fs::file_round_trip_and_seek),
     (
