@@ -137,7 +137,7 @@ impl<D: BlockDevice> Fs<D> {
                     // Sequential: a whole segment; otherwise what was asked.
                     let end = if sequential { file_blocks } else { want_end };
                     let count = self.run_from(inode, lblk, p, end, max)?;
-                    self.cache.ra.fill(&mut self.dev, p, count)?
+                    self.cache.ra_fill(&mut self.dev, p, count)?
                 }
             };
             if sequential && self.cache.ra.take_next(seg) {
@@ -147,7 +147,7 @@ impl<D: BlockDevice> Fs<D> {
                     if let Some(np) = self.bmap(inode, next)? {
                         if !self.cache.contains(np) && !self.cache.ra.covers(np) {
                             let count = self.run_from(inode, next, np, file_blocks, max)?;
-                            self.cache.ra.prefetch(&mut self.dev, np, count);
+                            self.cache.ra_prefetch(&mut self.dev, np, count);
                         }
                     }
                 }

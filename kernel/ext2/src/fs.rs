@@ -186,6 +186,7 @@ impl<D: BlockDevice> Fs<D> {
     /// Hand the device back without writing anything (unsynced changes
     /// are lost).
     pub fn into_device(mut self) -> D {
+        self.cache.settle(&mut self.dev);
         self.cache.ra.settle(&mut self.dev);
         self.dev
     }

@@ -106,6 +106,7 @@ mod namei;
 mod path;
 mod readahead;
 mod superblock;
+mod writeback;
 
 pub use device::{BlockDevice, MemDevice, Partition, Pending, SECTOR_SIZE};
 pub use dir::{DirEntry, MAX_DIR_SIZE, NAME_MAX};
