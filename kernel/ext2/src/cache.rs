@@ -280,8 +280,7 @@ impl Cache {
             }
             self.wb.wait_range(dev, first, n);
             self.ra.invalidate(first, n);
-            let mut buf = self.wb.buffer();
-            buf.reserve_exact(slots.len() * self.block_size);
+            let mut buf = self.wb.buffer(dev);
             for &i in &slots {
                 buf.extend_from_slice(&self.slots[i].data);
                 self.slots[i].dirty = false;

@@ -96,11 +96,20 @@ impl WriteBack {
         self.flight.iter().any(|w| w.overlaps(first, count))
     }
 
-    /// An empty buffer with room for a run (reused when one is spare).
-    pub fn buffer(&mut self) -> Vec<u8> {
-        let mut buf = self.spare.pop().unwrap_or_default();
-        buf.clear();
-        buf
+    /// An empty buffer with room for a run: a spare one, after waiting
+    /// for the oldest write when [`MAX_IN_FLIGHT`] are in flight (so at
+    /// most that many buffers ever exist), or a new one.
+    pub fn buffer(&mut self, dev: &mut dyn BlockDevice) -> Vec<u8> {
+        if self.flight.len() >= MAX_IN_FLIGHT {
+            self.wait_oldest(dev);
+        }
+        match self.spare.pop() {
+            Some(mut buf) => {
+                buf.clear();
+                buf
+            }
+            None => Vec::with_capacity(self.max_blocks() * self.block_size),
+        }
     }
 
     /// Note how a write ended; keep its buffer for reuse.
@@ -115,9 +124,10 @@ impl WriteBack {
         }
     }
 
-    /// Start writing `buf` (whole blocks) at block `first`. Waits for the
-    /// oldest write when [`MAX_IN_FLIGHT`] are in flight. The caller has
-    /// made sure no write in flight overlaps it.
+    /// Start writing `buf` (whole blocks, from [`buffer`](Self::buffer))
+    /// at block `first`. Waits for the oldest write when [`MAX_IN_FLIGHT`]
+    /// are in flight. The caller has made sure no write in flight overlaps
+    /// it.
     pub fn start(&mut self, dev: &mut dyn BlockDevice, first: u32, buf: Vec<u8>) {
         debug_assert!(buf.len().is_multiple_of(self.block_size) && !buf.is_empty());
         let count = (buf.len() / self.block_size) as u32;
