@@ -56,12 +56,27 @@ pub(crate) struct Cache {
     next_round: usize,
     /// Write-back requests in flight (see the module documentation).
     wb: WriteBack,
+    /// Whole blocks of file data written at the end of a run, held in a
+    /// write-back buffer instead of slots (see [`Stage`]).
+    stage: Option<Stage>,
     /// File-data read-ahead (see the module documentation).
     pub(crate) ra: ReadAhead,
 }
 
 /// A run of dirty blocks: the first block and the slot of each.
 type Run = (u32, Vec<usize>);
+
+/// Consecutive blocks of file data, each written whole and not cached
+/// otherwise, collected straight into a write-back buffer: a sequential
+/// writer's data is copied once and its blocks cost no slot. The run is
+/// started as one write when it is full, when a block of it is needed
+/// through the slots (or freed), before the device reads any of it, and
+/// at [`Cache::flush`]; reads of file data are served from it meanwhile.
+#[derive(Debug)]
+struct Stage {
+    first: u32,
+    buf: Vec<u8>,
+}
 
 impl Cache {
     /// A cache of at most `capacity` (at least 16) blocks of `block_size`.
@@ -75,6 +90,7 @@ impl Cache {
             dirty: 0,
             next_round: 0,
             wb: WriteBack::new(block_size),
+            stage: None,
             ra: ReadAhead::new(block_size),
         }
         .with_first_round()
@@ -100,9 +116,34 @@ impl Cache {
         u64::from(block) * self.block_size as u64
     }
 
-    /// Whether `block` is cached.
+    /// Whether `block` is cached (in a slot or the stage).
     pub fn contains(&self, block: u32) -> bool {
-        self.map.contains_key(&block)
+        self.map.contains_key(&block) || self.staged(block).is_some()
+    }
+
+    /// The contents of `block` if it is in the stage.
+    pub fn staged(&self, block: u32) -> Option<&[u8]> {
+        let s = self.stage.as_ref()?;
+        let k = block.checked_sub(s.first)? as usize * self.block_size;
+        s.buf.get(k..k + self.block_size)
+    }
+
+    /// Whether the stage holds any of blocks `first..first + count`.
+    fn stage_overlaps(&self, first: u32, count: u32) -> bool {
+        self.stage.as_ref().is_some_and(|s| {
+            let end = u64::from(s.first) + (s.buf.len() / self.block_size) as u64;
+            u64::from(s.first) < u64::from(first) + u64::from(count) && u64::from(first) < end
+        })
+    }
+
+    /// Start writing the stage, if there is one.
+    fn start_stage(&mut self, dev: &mut dyn BlockDevice) {
+        if let Some(Stage { first, buf }) = self.stage.take() {
+            let n = (buf.len() / self.block_size) as u32;
+            self.wb.wait_range(dev, first, n);
+            self.ra.invalidate(first, n);
+            self.wb.start(dev, first, buf);
+        }
     }
 
     /// Find or load `block`; with `read == false` a missing block is not
@@ -111,6 +152,11 @@ impl Cache {
         if let Some(&i) = self.map.get(&block) {
             self.slots[i].referenced = true;
             return Ok(i);
+        }
+        if self.stage_overlaps(block, 1) {
+            // One copy only: the stage goes to the device, the slot reads
+            // it back (after the write).
+            self.start_stage(dev);
         }
         if self.dirty >= self.next_round {
             self.write_back(dev, false);
@@ -198,8 +244,31 @@ impl Cache {
     }
 
     /// Replace the whole of `block` with `data` (exactly one block)
-    /// without reading it first; it becomes dirty.
+    /// without reading it first; it becomes dirty. A block not in a slot
+    /// goes into the stage when it starts or continues its run.
     pub fn overwrite(&mut self, dev: &mut dyn BlockDevice, block: u32, data: &[u8]) -> Result<()> {
+        if !self.map.contains_key(&block) {
+            if let Some(s) = &mut self.stage {
+                let k = (block.wrapping_sub(s.first)) as usize;
+                let held = s.buf.len() / self.block_size;
+                if k < held {
+                    s.buf[k * self.block_size..][..self.block_size].copy_from_slice(data);
+                    return Ok(());
+                }
+                if k == held && held < self.wb.max_blocks() {
+                    s.buf.extend_from_slice(data);
+                    if held + 1 == self.wb.max_blocks() {
+                        self.start_stage(dev);
+                    }
+                    return Ok(());
+                }
+            } else {
+                let mut buf = self.wb.buffer(dev);
+                buf.extend_from_slice(data);
+                self.stage = Some(Stage { first: block, buf });
+                return Ok(());
+            }
+        }
         let i = self.slot(dev, block, false)?;
         self.mark_dirty(i);
         self.slots[i].data.copy_from_slice(data);
@@ -207,7 +276,12 @@ impl Cache {
     }
 
     /// Forget `block` without writing it back (it was freed).
-    pub fn discard(&mut self, block: u32) {
+    pub fn discard(&mut self, dev: &mut dyn BlockDevice, block: u32) {
+        if self.stage_overlaps(block, 1) {
+            // Written anyway (harmless: the block is free); what reuses
+            // it is written after it.
+            self.start_stage(dev);
+        }
         if let Some(i) = self.map.remove(&block) {
             let s = &mut self.slots[i];
             s.block = u32::MAX;
@@ -231,14 +305,16 @@ impl Cache {
     /// in flight. Fails if any write failed since the last flush, in the
     /// background or now (each failure is reported once).
     pub fn flush(&mut self, dev: &mut dyn BlockDevice) -> Result<()> {
+        self.start_stage(dev);
         self.write_back(dev, true);
         self.wb.wait_all(dev);
         self.wb.take_error().map_err(Error::from)
     }
 
     /// Wait for every write in flight (errors are kept for the next
-    /// [`flush`](Self::flush)).
+    /// [`flush`](Self::flush)); the stage is dropped unwritten.
     pub fn settle(&mut self, dev: &mut dyn BlockDevice) {
+        self.stage = None;
         self.wb.wait_all(dev);
     }
 
@@ -297,6 +373,11 @@ impl Cache {
     /// Read `count` blocks from `first` into a read-ahead segment now
     /// (see [`ReadAhead::fill`]), after any write of them in flight.
     pub fn ra_fill(&mut self, dev: &mut dyn BlockDevice, first: u32, count: u32) -> Result<usize> {
+        // (Reads look in the stage first and starting it invalidates the
+        // segments, so this only keeps stale copies out of the segments.)
+        if self.stage_overlaps(first, count) {
+            self.start_stage(dev);
+        }
         self.wb.wait_range(dev, first, count);
         self.ra.fill(dev, first, count)
     }
@@ -305,7 +386,7 @@ impl Cache {
     /// [`ReadAhead::prefetch`]); not while a write of any of them is in
     /// flight (the read-ahead is skipped then).
     pub fn ra_prefetch(&mut self, dev: &mut dyn BlockDevice, first: u32, count: u32) {
-        if !self.wb.overlaps(first, count) {
+        if !self.wb.overlaps(first, count) && !self.stage_overlaps(first, count) {
             self.ra.prefetch(dev, first, count);
         }
     }
@@ -322,6 +403,16 @@ mod tests {
     use super::*;
     use crate::device::{MemDevice, Pending};
     use crate::error::DeviceError;
+
+    /// Write `block` whole through a slot (not the stage).
+    fn put(
+        c: &mut Cache,
+        dev: &mut dyn BlockDevice,
+        block: u32,
+        v: u8,
+    ) -> core::result::Result<(), Error> {
+        c.get_zeroed(dev, block).map(|d| d.fill(v))
+    }
 
     #[test]
     fn write_back_and_eviction() {
@@ -360,7 +451,7 @@ mod tests {
         assert_eq!(dev.as_slice()[120 * 1024], 7);
         // Reads see the data; discarded blocks are not written.
         c.get_zeroed(&mut dev, 50).unwrap()[0] = 9;
-        c.discard(50);
+        c.discard(&mut dev, 50);
         c.flush(&mut dev).unwrap();
         assert_eq!(c.dirty_count(), 0);
         assert_eq!(dev.as_slice()[50 * 1024], 0);
@@ -441,8 +532,7 @@ mod tests {
         // write, every write land in order.
         for round in 1..=6u8 {
             for b in 0..17u32 {
-                c.overwrite(&mut dev, b, &[round.wrapping_add(b as u8); 1024])
-                    .unwrap();
+                put(&mut c, &mut dev, b, round.wrapping_add(b as u8)).unwrap();
             }
             assert!(c.writes_in_flight() > 0, "round {round}");
             // The data went into buffers: the device has none of it yet.
@@ -473,14 +563,14 @@ mod tests {
         let mut dev = Deferred::new(1024);
         let mut c = Cache::new(1024, 64);
         for b in 0..17u32 {
-            c.overwrite(&mut dev, b, &[1; 1024]).unwrap();
+            put(&mut c, &mut dev, b, 1).unwrap();
         }
         assert_eq!(c.writes_in_flight(), 1);
         // Rewritten while the first write is in flight (cache hits: no
         // background round) and flushed: the second write must not be in
         // flight together with the first.
         for b in 0..16u32 {
-            c.overwrite(&mut dev, b, &[2; 1024]).unwrap();
+            put(&mut c, &mut dev, b, 2).unwrap();
         }
         c.flush(&mut dev).unwrap();
         for b in 0..17usize {
@@ -495,12 +585,12 @@ mod tests {
         let mut c = Cache::new(1024, 64);
         // Start a background write that will fail.
         for b in 300..317u32 {
-            c.overwrite(&mut dev, b, &[1; 1024]).unwrap();
+            put(&mut c, &mut dev, b, 1).unwrap();
         }
         assert_eq!(c.writes_in_flight(), 1);
         // Work that does not touch those blocks goes on undisturbed.
         for b in 0..17u32 {
-            c.overwrite(&mut dev, b, &[2; 1024]).unwrap();
+            put(&mut c, &mut dev, b, 2).unwrap();
         }
         assert_eq!(
             c.flush(&mut dev),
@@ -511,9 +601,48 @@ mod tests {
         assert_eq!(c.flush(&mut dev), Ok(()));
         assert_eq!(dev.mem.as_slice()[16 * 1024], 2);
         // A write failing in `flush` itself is reported too.
-        c.overwrite(&mut dev, 400, &[3; 1024]).unwrap();
+        put(&mut c, &mut dev, 400, 3).unwrap();
         assert!(c.flush(&mut dev).is_err());
         assert_eq!(c.writes_in_flight(), 0);
+    }
+
+    #[test]
+    fn the_stage_collects_a_run_and_stays_coherent() {
+        let mut dev = Deferred::new(4096);
+        let mut c = Cache::new(1024, 64);
+        let max = c.wb.max_blocks() as u32;
+        // A run of whole blocks goes into the stage: no slots, no device.
+        for b in 10..20u32 {
+            c.overwrite(&mut dev, b, &[b as u8; 1024]).unwrap();
+        }
+        assert!(c.map.is_empty() && c.contains(15));
+        assert_eq!(c.staged(15).unwrap()[9], 15);
+        assert_eq!(c.staged(20), None);
+        // Rewritten in place; a block off the run goes to a slot.
+        c.overwrite(&mut dev, 12, &[99; 1024]).unwrap();
+        c.overwrite(&mut dev, 40, &[40; 1024]).unwrap();
+        assert!(c.map.contains_key(&40) && c.staged(40).is_none());
+        assert_eq!(c.writes_in_flight(), 0);
+        // Needed through a slot: the stage is written, then read back.
+        assert_eq!(c.get(&mut dev, 12).unwrap()[0], 99);
+        assert!(c.staged(13).is_none());
+        assert_eq!(dev.mem.as_slice()[19 * 1024], 19);
+        // A full stage starts by itself.
+        for b in 0..max {
+            c.overwrite(&mut dev, 1000 + b, &[7; 1024]).unwrap();
+        }
+        assert!(c.stage.is_none() && c.writes_in_flight() == 1);
+        // Freeing a staged block starts the stage (and loses nothing).
+        c.overwrite(&mut dev, 2000, &[1; 1024]).unwrap();
+        c.overwrite(&mut dev, 2001, &[2; 1024]).unwrap();
+        c.discard(&mut dev, 2000);
+        assert!(c.stage.is_none());
+        c.overwrite(&mut dev, 3000, &[3; 1024]).unwrap();
+        c.flush(&mut dev).unwrap();
+        assert!(c.stage.is_none() && dev.flight.is_empty());
+        for (b, v) in [(1000 + max as usize - 1, 7), (2001, 2), (3000, 3), (40, 40)] {
+            assert_eq!(dev.mem.as_slice()[b * 1024 + 5], v, "block {b}");
+        }
     }
 
     #[test]
@@ -521,7 +650,7 @@ mod tests {
         let mut dev = Deferred::new(4096);
         let mut c = Cache::new(1024, 64);
         for b in 0..2000u32 {
-            c.overwrite(&mut dev, b, &[b as u8; 1024]).unwrap();
+            put(&mut c, &mut dev, b, b as u8).unwrap();
             assert!(c.writes_in_flight() <= crate::writeback::MAX_IN_FLIGHT);
             assert!(dev.flight.len() <= crate::writeback::MAX_IN_FLIGHT);
         }

@@ -123,6 +123,13 @@ impl<D: BlockDevice> Fs<D> {
                 done += chunk;
                 continue;
             };
+            if let Some(data) = self.cache.staged(p) {
+                if !sink(&data[boff..][..chunk]) {
+                    return Ok(done);
+                }
+                done += chunk;
+                continue;
+            }
             if self.cache.contains(p) {
                 let data = &self.cache.get(&mut self.dev, p)?[boff..][..chunk];
                 if !sink(data) {

@@ -20,8 +20,9 @@
 //!   unmount (once, as Linux reports a write-back error at the next
 //!   `fsync`). The data of that write is lost, as on Linux.
 //! - **Bounds.** At most [`MAX_IN_FLIGHT`] writes of at most
-//!   [`RUN_BYTES`] each; starting another waits for the oldest. Their
-//!   buffers are reused, so the memory is bounded by their product.
+//!   [`RUN_BYTES`] each; starting another waits for the oldest. Buffers
+//!   are reused: at most `MAX_IN_FLIGHT` exist, plus the cache's stage
+//!   (one more), so a mount holds at most 1.25 MiB of them.
 //!
 //! On a device without overlapping transfers (the default `start_write`,
 //! e.g. the SD card or [`MemDevice`](crate::MemDevice)) every write ends

@@ -146,10 +146,19 @@ fn reads_during_background_writes_see_the_new_data() {
         // places; both read back all along, random places and the tail.
         let f = fs.create(ROOT_INO, "new", 0o644).unwrap();
         let len = 6 << 20;
-        let body = data(len, 2);
+        let mut body = data(len, 2);
         let mut rng = Rng::new(5);
-        for (k, piece) in body.chunks(4096).enumerate() {
-            fs.write(f, (k * 4096) as u64, piece).unwrap();
+        for k in 0..len / 4096 {
+            let piece = body[k * 4096..(k + 1) * 4096].to_vec();
+            fs.write(f, (k * 4096) as u64, &piece).unwrap();
+            if k % 13 == 6 {
+                // A small change to data just written (still collected
+                // for write-back, or being written).
+                let at = k * 4096 - rng.below(8000) as usize;
+                let patch = data(100, k as u64);
+                fs.write(f, at as u64, &patch).unwrap();
+                body[at..at + 100].copy_from_slice(&patch);
+            }
             if k % 9 == 4 {
                 // Push recent blocks (some still being written) out of the
                 // cache by looking at inodes all over the inode tables,
