@@ -244,10 +244,20 @@ impl Cache {
     }
 
     /// Replace the whole of `block` with `data` (exactly one block)
-    /// without reading it first; it becomes dirty. A block not in a slot
-    /// goes into the stage when it starts or continues its run.
-    pub fn overwrite(&mut self, dev: &mut dyn BlockDevice, block: u32, data: &[u8]) -> Result<()> {
+    /// without reading it first; it becomes dirty. `fresh`: the block was
+    /// just allocated (file data being appended), so unless it is already
+    /// in a slot it goes into the stage, continuing its run or starting a
+    /// new one (the old run is started). Other blocks go into the stage
+    /// only when it holds them already.
+    pub fn overwrite(
+        &mut self,
+        dev: &mut dyn BlockDevice,
+        block: u32,
+        data: &[u8],
+        fresh: bool,
+    ) -> Result<()> {
         if !self.map.contains_key(&block) {
+            let max = self.wb.max_blocks();
             if let Some(s) = &mut self.stage {
                 let k = (block.wrapping_sub(s.first)) as usize;
                 let held = s.buf.len() / self.block_size;
@@ -255,14 +265,16 @@ impl Cache {
                     s.buf[k * self.block_size..][..self.block_size].copy_from_slice(data);
                     return Ok(());
                 }
-                if k == held && held < self.wb.max_blocks() {
+                if fresh && k == held && held < max {
                     s.buf.extend_from_slice(data);
-                    if held + 1 == self.wb.max_blocks() {
+                    if held + 1 == max {
                         self.start_stage(dev);
                     }
                     return Ok(());
                 }
-            } else {
+            }
+            if fresh {
+                self.start_stage(dev);
                 let mut buf = self.wb.buffer(dev);
                 buf.extend_from_slice(data);
                 self.stage = Some(Stage { first: block, buf });
@@ -613,14 +625,15 @@ mod tests {
         let max = c.wb.max_blocks() as u32;
         // A run of whole blocks goes into the stage: no slots, no device.
         for b in 10..20u32 {
-            c.overwrite(&mut dev, b, &[b as u8; 1024]).unwrap();
+            c.overwrite(&mut dev, b, &[b as u8; 1024], true).unwrap();
         }
         assert!(c.map.is_empty() && c.contains(15));
         assert_eq!(c.staged(15).unwrap()[9], 15);
         assert_eq!(c.staged(20), None);
-        // Rewritten in place; a block off the run goes to a slot.
-        c.overwrite(&mut dev, 12, &[99; 1024]).unwrap();
-        c.overwrite(&mut dev, 40, &[40; 1024]).unwrap();
+        // Rewritten in place; a block that was not just allocated goes
+        // to a slot.
+        c.overwrite(&mut dev, 12, &[99; 1024], false).unwrap();
+        c.overwrite(&mut dev, 40, &[40; 1024], false).unwrap();
         assert!(c.map.contains_key(&40) && c.staged(40).is_none());
         assert_eq!(c.writes_in_flight(), 0);
         // Needed through a slot: the stage is written, then read back.
@@ -629,18 +642,30 @@ mod tests {
         assert_eq!(dev.mem.as_slice()[19 * 1024], 19);
         // A full stage starts by itself.
         for b in 0..max {
-            c.overwrite(&mut dev, 1000 + b, &[7; 1024]).unwrap();
+            c.overwrite(&mut dev, 1000 + b, &[7; 1024], true).unwrap();
         }
         assert!(c.stage.is_none() && c.writes_in_flight() == 1);
         // Freeing a staged block starts the stage (and loses nothing).
-        c.overwrite(&mut dev, 2000, &[1; 1024]).unwrap();
-        c.overwrite(&mut dev, 2001, &[2; 1024]).unwrap();
+        c.overwrite(&mut dev, 2000, &[1; 1024], true).unwrap();
+        c.overwrite(&mut dev, 2001, &[2; 1024], true).unwrap();
         c.discard(&mut dev, 2000);
         assert!(c.stage.is_none());
-        c.overwrite(&mut dev, 3000, &[3; 1024]).unwrap();
+        // A fresh block off the run starts a new one (the old is written).
+        c.overwrite(&mut dev, 2999, &[4; 1024], true).unwrap();
+        c.overwrite(&mut dev, 3000, &[3; 1024], true).unwrap();
+        assert_eq!(c.stage.as_ref().map(|s| s.first), Some(2999));
+        c.overwrite(&mut dev, 2500, &[5; 1024], true).unwrap();
+        assert_eq!(c.stage.as_ref().map(|s| s.first), Some(2500));
+        assert_eq!(c.staged(3000), None);
         c.flush(&mut dev).unwrap();
         assert!(c.stage.is_none() && dev.flight.is_empty());
-        for (b, v) in [(1000 + max as usize - 1, 7), (2001, 2), (3000, 3), (40, 40)] {
+        for (b, v) in [
+            (1000 + max as usize - 1, 7),
+            (2001, 2),
+            (3000, 3),
+            (2500, 5),
+            (40, 40),
+        ] {
             assert_eq!(dev.mem.as_slice()[b * 1024 + 5], v, "block {b}");
         }
     }

@@ -224,7 +224,7 @@ impl<D: BlockDevice> Fs<D> {
             goal = Some(phys + 1);
             let src = &data[done..done + chunk];
             let r = if chunk == bs as usize {
-                self.cache.overwrite(&mut self.dev, phys, src)
+                self.cache.overwrite(&mut self.dev, phys, src, new)
             } else if new {
                 self.cache
                     .get_zeroed(&mut self.dev, phys)
