@@ -99,7 +99,7 @@ impl<D: BlockDevice> Fs<D> {
         self.group_changed(g);
         self.sb.free_blocks = (self.sb.free_blocks + 1).min(self.sb.blocks_count);
         self.sb_changed();
-        self.cache.discard(b);
+        self.cache.discard(&mut self.dev, b);
         Ok(())
     }
 

@@ -123,6 +123,13 @@ impl<D: BlockDevice> Fs<D> {
                 done += chunk;
                 continue;
             };
+            if let Some(data) = self.cache.staged(p) {
+                if !sink(&data[boff..][..chunk]) {
+                    return Ok(done);
+                }
+                done += chunk;
+                continue;
+            }
             if self.cache.contains(p) {
                 let data = &self.cache.get(&mut self.dev, p)?[boff..][..chunk];
                 if !sink(data) {
@@ -137,7 +144,7 @@ impl<D: BlockDevice> Fs<D> {
                     // Sequential: a whole segment; otherwise what was asked.
                     let end = if sequential { file_blocks } else { want_end };
                     let count = self.run_from(inode, lblk, p, end, max)?;
-                    self.cache.ra.fill(&mut self.dev, p, count)?
+                    self.cache.ra_fill(&mut self.dev, p, count)?
                 }
             };
             if sequential && self.cache.ra.take_next(seg) {
@@ -147,7 +154,7 @@ impl<D: BlockDevice> Fs<D> {
                     if let Some(np) = self.bmap(inode, next)? {
                         if !self.cache.contains(np) && !self.cache.ra.covers(np) {
                             let count = self.run_from(inode, next, np, file_blocks, max)?;
-                            self.cache.ra.prefetch(&mut self.dev, np, count);
+                            self.cache.ra_prefetch(&mut self.dev, np, count);
                         }
                     }
                 }
@@ -217,7 +224,7 @@ impl<D: BlockDevice> Fs<D> {
             goal = Some(phys + 1);
             let src = &data[done..done + chunk];
             let r = if chunk == bs as usize {
-                self.cache.overwrite(&mut self.dev, phys, src)
+                self.cache.overwrite(&mut self.dev, phys, src, new)
             } else if new {
                 self.cache
                     .get_zeroed(&mut self.dev, phys)

@@ -74,8 +74,10 @@ enum Clock {
 
 /// A mounted ext2 filesystem on a block device `D`.
 ///
-/// Changes live in memory until [`Fs::sync`] (or [`Fs::unmount`]);
-/// dropping an `Fs` without syncing loses them.
+/// Changes live in memory until [`Fs::sync`] (or [`Fs::unmount`]) or
+/// until background write-back takes them; dropping an `Fs` without
+/// syncing loses the rest (and with a device that overlaps transfers,
+/// leaves its writes in flight for the device to finish).
 pub struct Fs<D: BlockDevice> {
     pub(crate) dev: D,
     pub(crate) cache: Cache,
@@ -197,15 +199,18 @@ impl<D: BlockDevice> Fs<D> {
         Ok(self.dev)
     }
 
-    /// Hand the device back without writing anything (unsynced changes
-    /// are lost).
+    /// Hand the device back without writing anything more (unsynced
+    /// changes are lost), once the writes in flight have ended.
     pub fn into_device(mut self) -> D {
+        self.cache.settle(&mut self.dev);
         self.cache.ra.settle(&mut self.dev);
         self.dev
     }
 
-    /// Write every dirty block, the changed group descriptors and the
-    /// superblock to the device, then flush the device.
+    /// Write every dirty block, wait for every write in flight, write the
+    /// changed group descriptors and the superblock, then flush the
+    /// device. Fails with the error of any write that failed since the
+    /// last `sync` (background ones included; each is reported once).
     pub fn sync(&mut self) -> Result<()> {
         if self.read_only {
             return Ok(());

@@ -40,10 +40,14 @@
 //! - a bounded write-back block cache (1 MiB by default, see
 //!   [`MountOptions`]) holding bitmaps, inode table blocks, indirect blocks,
 //!   directory blocks and file data. Eviction drops a clean block not used
-//!   recently (CLOCK); when every cached block is dirty, all of them are
-//!   written back first (sorted, consecutive blocks merged into requests of
-//!   up to 128 KiB). Whole blocks of file data that are not cached are read
-//!   straight into the caller's buffer, consecutive blocks in one request.
+//!   recently (CLOCK). Dirty blocks are written back in the background
+//!   (sorted, consecutive blocks merged into requests of up to 256 KiB,
+//!   started with [`BlockDevice::start_write`] while the caller carries
+//!   on) once a quarter of the cache is dirty, and all of them when every
+//!   cached block is dirty; whole blocks appended to a file go straight
+//!   into the next write-back buffer instead of the cache. File data that
+//!   is not cached is read through read-ahead segments, consecutive blocks
+//!   in one request.
 //! - a name index per directory in use (at most 32 directories and 64 Ki
 //!   table slots, 768 KiB, in all; directories over 256 KiB are not
 //!   indexed): name hash to entry position and inode, and each block's
@@ -52,9 +56,11 @@
 //!
 //! When data reaches the disk: modified blocks stay dirty in the cache
 //! until [`Fs::sync`] (or [`Fs::unmount`], which syncs and returns the
-//! device), or until cache pressure forces a write-back as described above.
-//! `sync` writes dirty blocks, then the changed group descriptor blocks,
-//! then the superblock, then flushes the device. Nothing is journalled:
+//! device), or until the background write-back described above takes
+//! them. `sync` writes dirty blocks and waits for every write in flight,
+//! then writes the changed group descriptor blocks, then the superblock,
+//! then flushes the device; it fails if a background write failed since
+//! the last `sync`. Nothing is journalled:
 //! after a crash between syncs, run `e2fsck`. After any sequence of
 //! operations followed by `sync`, `e2fsck -fn` finds the filesystem clean:
 //! bitmaps, group and superblock free counts, used directory counts, link
@@ -106,6 +112,7 @@ mod namei;
 mod path;
 mod readahead;
 mod superblock;
+mod writeback;
 
 pub use device::{BlockDevice, MemDevice, Partition, Pending, SECTOR_SIZE};
 pub use dir::{DirEntry, MAX_DIR_SIZE, NAME_MAX};

@@ -11,9 +11,10 @@ use linked_list_allocator::LockedHeap;
 pub const HEAP_PAGES: usize = 4096;
 
 /// Heap set aside for file-system buffers beyond the block caches: two
-/// ext2 mounts' read-ahead segments (1 MiB each) and write-back
-/// coalescing buffers (512 KiB each).
-pub const FS_BUFFERS: usize = 4 * 1024 * 1024;
+/// ext2 mounts' read-ahead segments (1 MiB each) and background write-back
+/// buffers (`ext2::writeback`: at most 4 writes of 256 KiB in flight and
+/// one run being collected, 1.25 MiB each), plus slack.
+pub const FS_BUFFERS: usize = 5 * 1024 * 1024;
 
 const _: () = assert!(
     HEAP_PAGES * PAGE_SIZE
