@@ -500,7 +500,14 @@ impl<H: Payload> Endpoint<H> {
     /// parked). Returns whether the message was delivered; `Ok(false)`
     /// also when the size bounds are exceeded or the peer is gone, which
     /// `send` then reports.
-    pub fn hand_off<E>(
+    ///
+    /// The peer is reached through its weak reference without taking a
+    /// strong one (no reference-count traffic on the hot path).
+    ///
+    /// # Safety
+    /// No endpoint may be dropped, by anyone, while this runs: e.g. one CPU,
+    /// no preemption of the caller, and a `deliver` that drops none.
+    pub unsafe fn hand_off<E>(
         &self,
         len: usize,
         handle_count: usize,
@@ -511,11 +518,15 @@ impl<H: Payload> Endpoint<H> {
         }
         let peer = {
             let me = self.state.lock();
-            match me.peer.upgrade() {
-                Some(p) if !me.peer_closed => p,
-                _ => return Ok(false),
+            if me.peer_closed || me.peer.strong_count() == 0 {
+                return Ok(false);
             }
+            me.peer.as_ptr()
         };
+        // SAFETY: the peer was alive a moment ago (strong count above
+        // zero), and by this function's contract nothing drops it before
+        // we return.
+        let peer = unsafe { &*peer };
         let mut guard = peer.state.lock();
         let st = &mut *guard;
         if st.park != Park::Waiting || !st.queue.is_empty() {
@@ -543,7 +554,8 @@ impl<H: Payload> Endpoint<H> {
     }
 
     fn park_locked(st: &mut State<H>, p: &Parked) -> bool {
-        if st.park != Park::None || !st.queue.is_empty() || st.peer_closed {
+        let closed = st.peer_closed || st.peer.strong_count() == 0;
+        if st.park != Park::None || !st.queue.is_empty() || closed {
             return false;
         }
         st.park = Park::Waiting;
@@ -1082,6 +1094,17 @@ mod tests {
         assert!(woken().is_empty(), "send wakes through its argument only");
     }
 
+    /// [`Endpoint::hand_off`] in a single-threaded test.
+    fn offer<E>(
+        ep: &Endpoint<Obj>,
+        len: usize,
+        handle_count: usize,
+        deliver: impl FnOnce(&Parked) -> Result<Option<Delivered>, E>,
+    ) -> Result<bool, E> {
+        // SAFETY: one thread, and no `deliver` here drops an endpoint.
+        unsafe { ep.hand_off(len, handle_count, deliver) }
+    }
+
     fn parked(id: u32, len: u32, hcap: u32) -> Parked {
         Parked {
             id,
@@ -1099,12 +1122,12 @@ mod tests {
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         // Nobody parked: nothing to hand off.
         assert_eq!(
-            a.hand_off(3, 0, |_| -> Result<_, ()> { panic!() }),
+            offer(&a, 3, 0, |_| -> Result<_, ()> { panic!() }),
             Ok(false)
         );
         assert!(b.park(&parked(7, 64, 1)));
         assert!(!b.park(&parked(8, 64, 1)), "one parked receiver at a time");
-        let got = a.hand_off(3, 1, |p| {
+        let got = offer(&a, 3, 1, |p| {
             assert_eq!(*p, parked(7, 64, 1));
             Ok::<_, ()>(Some(Delivered {
                 bytes: 3,
@@ -1115,7 +1138,7 @@ mod tests {
         // Served: no second handoff, nothing queued, nothing charged (the
         // account has no message quota at all).
         assert_eq!(
-            a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            offer(&a, 1, 0, |_| -> Result<_, ()> { panic!() }),
             Ok(false)
         );
         assert_eq!(b.queued(), 0);
@@ -1138,12 +1161,12 @@ mod tests {
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         assert!(b.park(&parked(5, 2, 0)));
         // Too big for the parked buffer: declined, then queued.
-        assert_eq!(a.hand_off(4, 0, |_| Ok::<_, ()>(None)), Ok(false));
+        assert_eq!(offer(&a, 4, 0, |_| Ok::<_, ()>(None)), Ok(false));
         send(&a, b"long".to_vec(), 0, &acct, Vec::new).unwrap();
         assert_eq!(woken(), vec![5], "the parked receiver is woken");
         // A message is queued: the next one must not be handed off.
         assert_eq!(
-            a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            offer(&a, 1, 0, |_| -> Result<_, ()> { panic!() }),
             Ok(false)
         );
         send(&a, b"x".to_vec(), 0, &acct, Vec::new).unwrap();
@@ -1164,10 +1187,10 @@ mod tests {
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         assert!(b.park(&parked(3, 64, 0)));
         assert_eq!(
-            a.hand_off(8, 0, |_| Err("bad sender buffer")),
+            offer(&a, 8, 0, |_| Err("bad sender buffer")),
             Err("bad sender buffer")
         );
-        let served = a.hand_off(8, 0, |_| {
+        let served = offer(&a, 8, 0, |_| {
             Ok::<_, ()>(Some(Delivered {
                 bytes: 8,
                 handles: 0,
@@ -1177,7 +1200,7 @@ mod tests {
         assert_eq!(b.unpark(3).map(|d| d.bytes), Some(8));
         // Beyond the message bounds: never offered.
         assert!(b.park(&parked(3, u32::MAX, 0)));
-        let over = a.hand_off(MAX_MSG_BYTES + 1, 0, |_| -> Result<_, ()> { panic!() });
+        let over = offer(&a, MAX_MSG_BYTES + 1, 0, |_| -> Result<_, ()> { panic!() });
         assert_eq!(over, Ok(false));
         assert_eq!(b.unpark(3), None);
     }
@@ -1199,7 +1222,7 @@ mod tests {
         let (c, d) = create_pair::<Obj>(&acct, wake).unwrap();
         drop(d);
         assert_eq!(
-            c.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            offer(&c, 1, 0, |_| -> Result<_, ()> { panic!() }),
             Ok(false)
         );
     }

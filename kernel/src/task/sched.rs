@@ -932,6 +932,89 @@ pub fn with_ipc<R>(f: impl FnOnce(&mut Current) -> R) -> Result<R, Error> {
     Ok(r)
 }
 
+/// The table, locked for the running process by the IPC fast paths
+/// (`syscall::channel`: a plain send to a parked receiver, a receive that
+/// parks): straight-line accessors instead of [`with_ipc`]'s closure and
+/// borrow splitting. Like [`with_current`], nothing may drop a kernel
+/// object while it is held.
+pub struct IpcFast {
+    t: MutexGuard<'static, Table>,
+    slot: usize,
+}
+
+impl IpcFast {
+    /// Lock the table (`None` outside a process).
+    #[inline]
+    pub fn lock() -> Option<Self> {
+        let t = table();
+        let slot = t.current?;
+        Some(IpcFast { t, slot })
+    }
+
+    #[inline]
+    fn me(&self) -> &Process {
+        self.t.slots[self.slot].as_deref().expect("current slot in use")
+    }
+
+    /// The running process's pid.
+    #[inline]
+    pub fn pid(&self) -> Pid {
+        self.me().pid
+    }
+
+    /// The running process's slot (the hint a [`Parked`](klib::ipc::Parked)
+    /// leaves for [`receiver_ttbr0`](Self::receiver_ttbr0)).
+    #[inline]
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+
+    /// The running process's handle table.
+    #[inline]
+    pub fn handles(&self) -> &HandleTable {
+        &self.me().handles
+    }
+
+    /// The TTBR0 value of process `pid` in table slot `slot`, if it is
+    /// blocked in an IPC wait (so it is not the running process, not
+    /// killed, and its address space is intact).
+    #[inline]
+    pub fn receiver_ttbr0(&self, slot: usize, pid: Pid) -> Option<u64> {
+        let p = self.t.slots.get(slot)?.as_deref()?;
+        if p.pid != pid || !matches!(p.state, State::Blocked(Block::Ipc { .. })) {
+            return None;
+        }
+        p.aspace.as_ref().map(|a| a.ttbr0())
+    }
+
+    /// Wake the process in `slot` (a receiver just served by a direct
+    /// handoff: checked by [`receiver_ttbr0`](Self::receiver_ttbr0)), and
+    /// have the running process switch straight to it if it blocks in
+    /// IPC next.
+    #[inline]
+    pub fn wake_served(&mut self, slot: usize) {
+        if let Some(p) = self.t.slots[slot].as_deref_mut() {
+            p.state = State::Runnable;
+            self.t.handoff = Some(slot);
+        }
+    }
+
+    /// Sleep in an IPC wait (until the counter reaches `until`, if any),
+    /// switching to the receiver a handoff just woke if there is one, and
+    /// unlock the table; returns once woken. A killed process does not go
+    /// to sleep (the caller checks [`interrupted`]).
+    #[inline]
+    pub fn block(self, until: Option<u64>) {
+        let IpcFast { mut t, slot } = self;
+        let p = t.proc(slot);
+        if !p.killed {
+            p.state = State::Blocked(Block::Ipc { until });
+            let prefer = t.handoff.take();
+            schedule_preferring(t, prefer);
+        }
+    }
+}
+
 /// Wake `pid` if it sleeps in an IPC wait (endpoint wake hook).
 pub fn wake_ipc(pid: Pid) {
     let mut t = table();
