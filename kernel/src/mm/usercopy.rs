@@ -40,6 +40,7 @@ pub const ACROSS_MAX: usize = 64;
 /// space `ttbr0`, through registers: everything is read, then TTBR0 is
 /// switched around the writes. Both sides are checked against EL0
 /// permissions (`ldtr`/`sttr`).
+#[inline(always)]
 pub fn copy_across(ttbr0: u64, dst: usize, src: usize, len: usize) -> Result<(), Side> {
     assert!(
         len.is_multiple_of(8) && len <= ACROSS_MAX,

@@ -293,10 +293,18 @@ fn queue(
     })
 }
 
+#[inline]
 pub fn send(h: u64, data: u64, len: u64, handles: u64, count: u64) -> Ret {
     if count == 0 && send_fast(h, data, len) {
         return ok2(0, 0);
     }
+    send_slow(h, data, len, handles, count)
+}
+
+/// [`send`] without the fast path (out of line, so the fast path's code
+/// saves only the registers it needs).
+#[inline(never)]
+fn send_slow(h: u64, data: u64, len: u64, handles: u64, count: u64) -> Ret {
     send_from_user(None, value(h)?, data, len, handles, count)?;
     ok2(0, 0)
 }
@@ -331,22 +339,29 @@ fn send_fast(h: u64, data: u64, len: u64) -> bool {
     // with handles, spawn; a direct handoff only adds to a *blocked*
     // receiver's table), and not here.
     let ep = unsafe { &*ep };
-    let deliver = |p: &Parked| -> Result<Option<Delivered>, ()> {
-        if len > p.len as usize {
-            return Err(());
-        }
-        let slot = p.hint as usize;
-        let ttbr0 = k.receiver_ttbr0(slot, p.id).ok_or(())?;
-        usercopy::copy_across(ttbr0, p.buf as usize, data as usize, len).map_err(|_| ())?;
-        k.wake_served(slot);
-        Ok(Some(Delivered {
-            bytes: len as u32,
-            handles: 0,
-        }))
-    };
     // SAFETY: one CPU, kernel code is never preempted (IRQs are masked),
-    // and `deliver` drops nothing: no endpoint is dropped meanwhile.
-    matches!(unsafe { ep.hand_off(len, 0, deliver) }, Ok(true))
+    // and nothing below drops anything: no endpoint is dropped while
+    // `peer` lives.
+    let Some(peer) = (unsafe { ep.parked_peer() }) else {
+        return false;
+    };
+    let p = *peer.parked();
+    if len > p.len as usize {
+        return false;
+    }
+    let slot = p.hint as usize;
+    let Some(ttbr0) = k.receiver_ttbr0(slot, p.id) else {
+        return false;
+    };
+    if usercopy::copy_across(ttbr0, p.buf as usize, data as usize, len).is_err() {
+        return false;
+    }
+    k.wake_served(slot);
+    peer.serve(Delivered {
+        bytes: len as u32,
+        handles: 0,
+    });
+    true
 }
 
 /// Why a receive attempt did not deliver.
@@ -517,11 +532,26 @@ fn recv_blocking(
     }
 }
 
+#[inline]
 pub fn recv(h: u64, buf: u64, len: u64, hbuf: u64, hcap: u64, timeout_ns: u64) -> Ret {
     let until = deadline(timeout_ns);
     if let Some(r) = recv_fast(h, buf, len, hbuf, hcap, timeout_ns, until) {
         return r;
     }
+    recv_slow(h, buf, len, hbuf, hcap, timeout_ns, until)
+}
+
+/// [`recv`] without the fast path (out of line, as [`send_slow`]).
+#[inline(never)]
+fn recv_slow(
+    h: u64,
+    buf: u64,
+    len: u64,
+    hbuf: u64,
+    hcap: u64,
+    timeout_ns: u64,
+    until: Option<u64>,
+) -> Ret {
     recv_blocking(None, value(h)?, buf, len, hbuf, hcap, timeout_ns, until)
 }
 
@@ -576,9 +606,7 @@ fn recv_fast(
     if sched::interrupted() {
         return Some(Err(Error::TimedOut.into()));
     }
-    Some(recv_blocking(
-        None, own, buf, len, hbuf, hcap, timeout_ns, until,
-    ))
+    Some(recv_slow(h, buf, len, hbuf, hcap, timeout_ns, until))
 }
 
 pub fn wait_many(handles: u64, count: u64, timeout_ns: u64) -> Ret {

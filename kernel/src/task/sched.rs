@@ -944,33 +944,33 @@ pub struct IpcFast {
 
 impl IpcFast {
     /// Lock the table (`None` outside a process).
-    #[inline]
+    #[inline(always)]
     pub fn lock() -> Option<Self> {
         let t = table();
         let slot = t.current?;
         Some(IpcFast { t, slot })
     }
 
-    #[inline]
+    #[inline(always)]
     fn me(&self) -> &Process {
         self.t.slots[self.slot].as_deref().expect("current slot in use")
     }
 
     /// The running process's pid.
-    #[inline]
+    #[inline(always)]
     pub fn pid(&self) -> Pid {
         self.me().pid
     }
 
     /// The running process's slot (the hint a [`Parked`](klib::ipc::Parked)
     /// leaves for [`receiver_ttbr0`](Self::receiver_ttbr0)).
-    #[inline]
+    #[inline(always)]
     pub fn slot(&self) -> usize {
         self.slot
     }
 
     /// The running process's handle table.
-    #[inline]
+    #[inline(always)]
     pub fn handles(&self) -> &HandleTable {
         &self.me().handles
     }
@@ -978,7 +978,7 @@ impl IpcFast {
     /// The TTBR0 value of process `pid` in table slot `slot`, if it is
     /// blocked in an IPC wait (so it is not the running process, not
     /// killed, and its address space is intact).
-    #[inline]
+    #[inline(always)]
     pub fn receiver_ttbr0(&self, slot: usize, pid: Pid) -> Option<u64> {
         let p = self.t.slots.get(slot)?.as_deref()?;
         if p.pid != pid || !matches!(p.state, State::Blocked(Block::Ipc { .. })) {
@@ -991,7 +991,7 @@ impl IpcFast {
     /// handoff: checked by [`receiver_ttbr0`](Self::receiver_ttbr0)), and
     /// have the running process switch straight to it if it blocks in
     /// IPC next.
-    #[inline]
+    #[inline(always)]
     pub fn wake_served(&mut self, slot: usize) {
         if let Some(p) = self.t.slots[slot].as_deref_mut() {
             p.state = State::Runnable;
@@ -1003,7 +1003,7 @@ impl IpcFast {
     /// switching to the receiver a handoff just woke if there is one, and
     /// unlock the table; returns once woken. A killed process does not go
     /// to sleep (the caller checks [`interrupted`]).
-    #[inline]
+    #[inline(always)]
     pub fn block(self, until: Option<u64>) {
         let IpcFast { mut t, slot } = self;
         let p = t.proc(slot);
