@@ -677,7 +677,16 @@ pub fn recv_into(
     len: u64,
     timeout_ns: u64,
 ) -> Result<usize, SysError> {
-    let [n, _, _] = recv_blocking(Some(ep), 0, buf, len, 0, 0, timeout_ns, deadline(timeout_ns))?;
+    let [n, _, _] = recv_blocking(
+        Some(ep),
+        0,
+        buf,
+        len,
+        0,
+        0,
+        timeout_ns,
+        deadline(timeout_ns),
+    )?;
     Ok(n as usize)
 }
 

@@ -953,7 +953,9 @@ impl IpcFast {
 
     #[inline(always)]
     fn me(&self) -> &Process {
-        self.t.slots[self.slot].as_deref().expect("current slot in use")
+        self.t.slots[self.slot]
+            .as_deref()
+            .expect("current slot in use")
     }
 
     /// The running process's pid.
