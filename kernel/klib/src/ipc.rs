@@ -586,7 +586,7 @@ impl<H: Payload> Endpoint<H> {
     /// instead) when a message is queued, the peer is gone, or another
     /// receiver is parked. The receiver must [`unpark`](Self::unpark)
     /// as soon as it runs again.
-    #[inline]
+    #[inline(always)]
     pub fn park(&self, p: &Parked) -> bool {
         let mut st = self.state.lock();
         Self::park_locked(&mut st, p)
@@ -605,7 +605,7 @@ impl<H: Payload> Endpoint<H> {
 
     /// Take back what receiver `id` parked here: what a sender delivered
     /// to it meanwhile, if anything.
-    #[inline]
+    #[inline(always)]
     pub fn unpark(&self, id: u32) -> Option<Delivered> {
         let mut st = self.state.lock();
         if st.park == Park::None || st.parked.id != id {

@@ -1009,12 +1009,42 @@ impl IpcFast {
     pub fn block(self, until: Option<u64>) {
         let IpcFast { mut t, slot } = self;
         let p = t.proc(slot);
-        if !p.killed {
-            p.state = State::Blocked(Block::Ipc { until });
-            let prefer = t.handoff.take();
-            schedule_preferring(t, prefer);
+        if p.killed {
+            return;
+        }
+        p.state = State::Blocked(Block::Ipc { until });
+        match t.handoff.take() {
+            Some(to) if to != slot && !t.zombies => switch_direct(t, slot, to),
+            prefer => schedule_preferring(t, prefer),
         }
     }
+}
+
+/// [`schedule_preferring`] cut down to the direct IPC switch: from the
+/// process in `from` (the running one, just blocked) to the one in `to`
+/// (a receiver a handoff woke), with no zombie to reap. Anything else
+/// (`to` no longer runnable) takes the general path.
+#[inline(never)]
+fn switch_direct(mut t: MutexGuard<'static, Table>, from: usize, to: usize) {
+    let fp = t.fp_owner == Some(to);
+    let next = match t.slots[to].as_deref_mut() {
+        Some(p) if p.state == State::Runnable => p,
+        _ => return schedule_preferring(t, None),
+    };
+    next.state = State::Running;
+    let ttbr0 = next
+        .aspace
+        .as_ref()
+        .map_or(mmu::empty_ttbr0(), |a| a.ttbr0());
+    let to_ctx: *const Context = &next.context;
+    let from_ctx: *mut Context = &mut t.proc(from).context;
+    t.current = Some(to);
+    drop(t);
+    context::set_user_fp(fp);
+    mmu::set_ttbr0(ttbr0);
+    // SAFETY: as in `schedule_preferring`: both contexts live in boxed
+    // process records, which are not freed while suspended.
+    unsafe { context::switch(from_ctx, to_ctx) };
 }
 
 /// Wake `pid` if it sleeps in an IPC wait (endpoint wake hook).
