@@ -86,6 +86,7 @@ impl Table {
             .position(|s| s.as_ref().is_some_and(|p| p.pid == pid))
     }
 
+    #[inline]
     fn proc(&mut self, slot: usize) -> &mut Process {
         self.slots[slot].as_mut().expect("slot in use")
     }

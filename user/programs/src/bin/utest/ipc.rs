@@ -932,3 +932,32 @@ pub fn system_calls_preserve_registers() -> TestResult {
         Ok(())
     })
 }
+
+/// Messages of every size up to a little over the register copy's limit
+/// (0..=72 bytes), handed straight to a parked receiver both ways through
+/// an echo peer: each arrives whole, and not a byte of the receiving
+/// buffer beyond it is written.
+pub fn handoff_copies_exactly_the_message() -> TestResult {
+    leak_checked(|| {
+        let (mine, theirs) = sys::channel_create()?;
+        let child = sys::spawn_with("peer", &["echo"], &[theirs], [0; 5])?;
+        for len in 0..=72usize {
+            let msg: Vec<u8> = (0..len).map(|i| (len * 7 + i) as u8 | 1).collect();
+            until_blocked(&child)?;
+            sys::channel_send(mine, &msg, &[])?;
+            let mut back = [0u8; 128];
+            check_eq!(
+                sys::channel_recv(mine, &mut back, &mut [], NO_TIMEOUT),
+                Ok((len, 0))
+            );
+            check_eq!(&back[..len], msg.as_slice());
+            check!(
+                back[len..].iter().all(|&b| b == 0),
+                "bytes written past a {len}-byte message"
+            );
+        }
+        sys::handle_close(mine)?;
+        check_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
+        Ok(())
+    })
+}

@@ -234,6 +234,10 @@ const TESTS: &[Test] = &[
         "system_calls_preserve_registers",
         ipc::system_calls_preserve_registers,
     ),
+    (
+        "handoff_copies_exactly_the_message",
+        ipc::handoff_copies_exactly_the_message,
+    ),
     // files
     ("file_round_trip_and_seek", fs::file_round_trip_and_seek),
     (
