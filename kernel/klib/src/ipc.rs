@@ -39,7 +39,7 @@ use crate::account::{Account, Amounts, QuotaExceeded, Resource, RESOURCES};
 use alloc::collections::VecDeque;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use spin::Mutex;
+use spin::{Mutex, MutexGuard};
 
 /// Largest message: bytes and handles.
 pub const MAX_MSG_BYTES: usize = 4096;
@@ -348,6 +348,28 @@ struct State<H: Payload> {
     served: Delivered,
 }
 
+/// A receiver parked at an endpoint, found by a sender with the
+/// endpoint's state locked ([`Endpoint::parked_peer`]).
+pub struct ParkedPeer<'a, H: Payload> {
+    st: MutexGuard<'a, State<H>>,
+}
+
+impl<H: Payload> ParkedPeer<'_, H> {
+    /// Where it wants the message, and how much room it has.
+    #[inline]
+    pub fn parked(&self) -> &Parked {
+        &self.st.parked
+    }
+
+    /// The message has been delivered into its buffers: it collects `d`
+    /// with [`Endpoint::unpark`] when it runs (the caller wakes it).
+    #[inline]
+    pub fn serve(mut self, d: Delivered) {
+        self.st.park = Park::Served;
+        self.st.served = d;
+    }
+}
+
 /// One end of a channel.
 pub struct Endpoint<H: Payload> {
     state: Mutex<State<H>>,
@@ -489,18 +511,54 @@ impl<H: Payload> Endpoint<H> {
         Ok(())
     }
 
+    /// The receiver parked at the peer, with the peer's state locked, if
+    /// one is waiting there, the peer's queue is empty (so a handoff never
+    /// overtakes a queued message) and the peer is alive. The caller
+    /// delivers into the receiver's buffers and then
+    /// [`serve`](ParkedPeer::serve)s it, or drops the guard (nothing
+    /// changed). The peer is reached through its weak reference without
+    /// taking a strong one (no reference-count traffic on the hot path).
+    ///
+    /// # Safety
+    /// No endpoint may be dropped, by anyone, while the returned guard
+    /// lives: e.g. one CPU, no preemption of the caller, and nothing
+    /// dropped by the caller meanwhile.
+    #[inline]
+    pub unsafe fn parked_peer(&self) -> Option<ParkedPeer<'_, H>> {
+        let peer = {
+            let me = self.state.lock();
+            if me.peer_closed || me.peer.strong_count() == 0 {
+                return None;
+            }
+            me.peer.as_ptr()
+        };
+        // SAFETY: the peer was alive a moment ago (strong count above
+        // zero), and by this function's contract nothing drops it while
+        // the guard lives.
+        let peer = unsafe { &*peer };
+        let st = peer.state.lock();
+        if st.park != Park::Waiting || !st.queue.is_empty() {
+            return None;
+        }
+        Some(ParkedPeer { st })
+    }
+
     /// Offer a message of `len` bytes and `handle_count` handles to the
     /// receiver parked at the peer, if the peer's queue is empty and one
-    /// is. `deliver` (run with the peer's queue locked: it must not touch
-    /// this channel) copies the message into the receiver's buffers, moves
-    /// the handles and wakes it, returning `Ok(Some(..))`; `Ok(None)` when
-    /// it cannot (nothing changed: the caller then [`send`](Self::send)s,
-    /// which queues the message and wakes the receiver); `Err` when the
-    /// sender's side failed (nothing delivered, the receiver still
-    /// parked). Returns whether the message was delivered; `Ok(false)`
-    /// also when the size bounds are exceeded or the peer is gone, which
-    /// `send` then reports.
-    pub fn hand_off<E>(
+    /// is ([`parked_peer`](Self::parked_peer)). `deliver` (run with the
+    /// peer's queue locked: it must not touch this channel) copies the
+    /// message into the receiver's buffers, moves the handles and wakes
+    /// it, returning `Ok(Some(..))`; `Ok(None)` when it cannot (nothing
+    /// changed: the caller then [`send`](Self::send)s, which queues the
+    /// message and wakes the receiver); `Err` when the sender's side
+    /// failed (nothing delivered, the receiver still parked). Returns
+    /// whether the message was delivered; `Ok(false)` also when the size
+    /// bounds are exceeded or the peer is gone, which `send` then reports.
+    ///
+    /// # Safety
+    /// As for [`parked_peer`](Self::parked_peer): no endpoint may be
+    /// dropped, by anyone, while this runs (`deliver` included).
+    pub unsafe fn hand_off<E>(
         &self,
         len: usize,
         handle_count: usize,
@@ -509,23 +567,14 @@ impl<H: Payload> Endpoint<H> {
         if len > MAX_MSG_BYTES || handle_count > MAX_MSG_HANDLES {
             return Ok(false);
         }
-        let peer = {
-            let me = self.state.lock();
-            match me.peer.upgrade() {
-                Some(p) if !me.peer_closed => p,
-                _ => return Ok(false),
-            }
-        };
-        let mut guard = peer.state.lock();
-        let st = &mut *guard;
-        if st.park != Park::Waiting || !st.queue.is_empty() {
+        // SAFETY: forwarded from this function's contract.
+        let Some(peer) = (unsafe { self.parked_peer() }) else {
             return Ok(false);
-        }
-        match deliver(&st.parked)? {
+        };
+        match deliver(peer.parked())? {
             Some(d) => {
                 debug_assert!(d.bytes as usize == len && d.handles as usize == handle_count);
-                st.park = Park::Served;
-                st.served = d;
+                peer.serve(d);
                 Ok(true)
             }
             None => Ok(false),
@@ -537,13 +586,16 @@ impl<H: Payload> Endpoint<H> {
     /// instead) when a message is queued, the peer is gone, or another
     /// receiver is parked. The receiver must [`unpark`](Self::unpark)
     /// as soon as it runs again.
+    #[inline(always)]
     pub fn park(&self, p: &Parked) -> bool {
         let mut st = self.state.lock();
         Self::park_locked(&mut st, p)
     }
 
+    #[inline]
     fn park_locked(st: &mut State<H>, p: &Parked) -> bool {
-        if st.park != Park::None || !st.queue.is_empty() || st.peer_closed {
+        let closed = st.peer_closed || st.peer.strong_count() == 0;
+        if st.park != Park::None || !st.queue.is_empty() || closed {
             return false;
         }
         st.park = Park::Waiting;
@@ -553,6 +605,7 @@ impl<H: Payload> Endpoint<H> {
 
     /// Take back what receiver `id` parked here: what a sender delivered
     /// to it meanwhile, if anything.
+    #[inline(always)]
     pub fn unpark(&self, id: u32) -> Option<Delivered> {
         let mut st = self.state.lock();
         if st.park == Park::None || st.parked.id != id {
@@ -1082,6 +1135,17 @@ mod tests {
         assert!(woken().is_empty(), "send wakes through its argument only");
     }
 
+    /// [`Endpoint::hand_off`] in a single-threaded test.
+    fn offer<E>(
+        ep: &Endpoint<Obj>,
+        len: usize,
+        handle_count: usize,
+        deliver: impl FnOnce(&Parked) -> Result<Option<Delivered>, E>,
+    ) -> Result<bool, E> {
+        // SAFETY: one thread, and no `deliver` here drops an endpoint.
+        unsafe { ep.hand_off(len, handle_count, deliver) }
+    }
+
     fn parked(id: u32, len: u32, hcap: u32) -> Parked {
         Parked {
             id,
@@ -1099,12 +1163,12 @@ mod tests {
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         // Nobody parked: nothing to hand off.
         assert_eq!(
-            a.hand_off(3, 0, |_| -> Result<_, ()> { panic!() }),
+            offer(&a, 3, 0, |_| -> Result<_, ()> { panic!() }),
             Ok(false)
         );
         assert!(b.park(&parked(7, 64, 1)));
         assert!(!b.park(&parked(8, 64, 1)), "one parked receiver at a time");
-        let got = a.hand_off(3, 1, |p| {
+        let got = offer(&a, 3, 1, |p| {
             assert_eq!(*p, parked(7, 64, 1));
             Ok::<_, ()>(Some(Delivered {
                 bytes: 3,
@@ -1115,7 +1179,7 @@ mod tests {
         // Served: no second handoff, nothing queued, nothing charged (the
         // account has no message quota at all).
         assert_eq!(
-            a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            offer(&a, 1, 0, |_| -> Result<_, ()> { panic!() }),
             Ok(false)
         );
         assert_eq!(b.queued(), 0);
@@ -1138,12 +1202,12 @@ mod tests {
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         assert!(b.park(&parked(5, 2, 0)));
         // Too big for the parked buffer: declined, then queued.
-        assert_eq!(a.hand_off(4, 0, |_| Ok::<_, ()>(None)), Ok(false));
+        assert_eq!(offer(&a, 4, 0, |_| Ok::<_, ()>(None)), Ok(false));
         send(&a, b"long".to_vec(), 0, &acct, Vec::new).unwrap();
         assert_eq!(woken(), vec![5], "the parked receiver is woken");
         // A message is queued: the next one must not be handed off.
         assert_eq!(
-            a.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            offer(&a, 1, 0, |_| -> Result<_, ()> { panic!() }),
             Ok(false)
         );
         send(&a, b"x".to_vec(), 0, &acct, Vec::new).unwrap();
@@ -1164,10 +1228,10 @@ mod tests {
         let (a, b) = create_pair::<Obj>(&acct, wake).unwrap();
         assert!(b.park(&parked(3, 64, 0)));
         assert_eq!(
-            a.hand_off(8, 0, |_| Err("bad sender buffer")),
+            offer(&a, 8, 0, |_| Err("bad sender buffer")),
             Err("bad sender buffer")
         );
-        let served = a.hand_off(8, 0, |_| {
+        let served = offer(&a, 8, 0, |_| {
             Ok::<_, ()>(Some(Delivered {
                 bytes: 8,
                 handles: 0,
@@ -1177,7 +1241,7 @@ mod tests {
         assert_eq!(b.unpark(3).map(|d| d.bytes), Some(8));
         // Beyond the message bounds: never offered.
         assert!(b.park(&parked(3, u32::MAX, 0)));
-        let over = a.hand_off(MAX_MSG_BYTES + 1, 0, |_| -> Result<_, ()> { panic!() });
+        let over = offer(&a, MAX_MSG_BYTES + 1, 0, |_| -> Result<_, ()> { panic!() });
         assert_eq!(over, Ok(false));
         assert_eq!(b.unpark(3), None);
     }
@@ -1199,7 +1263,7 @@ mod tests {
         let (c, d) = create_pair::<Obj>(&acct, wake).unwrap();
         drop(d);
         assert_eq!(
-            c.hand_off(1, 0, |_| -> Result<_, ()> { panic!() }),
+            offer(&c, 1, 0, |_| -> Result<_, ()> { panic!() }),
             Ok(false)
         );
     }

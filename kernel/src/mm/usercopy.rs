@@ -40,6 +40,7 @@ pub const ACROSS_MAX: usize = 64;
 /// space `ttbr0`, through registers: everything is read, then TTBR0 is
 /// switched around the writes. Both sides are checked against EL0
 /// permissions (`ldtr`/`sttr`).
+#[inline(always)]
 pub fn copy_across(ttbr0: u64, dst: usize, src: usize, len: usize) -> Result<(), Side> {
     assert!(
         len.is_multiple_of(8) && len <= ACROSS_MAX,
@@ -260,61 +261,43 @@ core::arch::global_asm!(
 
 // `__copy_across_words`: up to eight words read into registers from the
 // current address space, TTBR0 switched to x3, the words written, TTBR0
-// switched back (x9). A fault reading returns 1 before anything is
-// written; a fault writing restores TTBR0 and returns 2.
+// switched back (x9). Straight-line: each half branches into its run of
+// eight accesses so that exactly `len / 8` of them execute (one 4-byte
+// instruction per word: the entry is `len / 2` bytes before the run's
+// end; `len` must be a multiple of 8, at most 64). A fault reading
+// returns 1 before anything is written; a fault writing restores TTBR0
+// and returns 2.
 core::arch::global_asm!(
     ".section .text.usercopy, \"ax\"",
     ".global __copy_across_words",
     "__copy_across_words:",
     "    mrs x9, ttbr0_el1",
     "    cbz x2, 5f",
-    "10: ldtr x4, [x1, #0]",
-    "    cmp x2, #8",
-    "    b.eq 2f",
-    "11: ldtr x5, [x1, #8]",
-    "    cmp x2, #16",
-    "    b.eq 2f",
-    "12: ldtr x6, [x1, #16]",
-    "    cmp x2, #24",
-    "    b.eq 2f",
-    "13: ldtr x7, [x1, #24]",
-    "    cmp x2, #32",
-    "    b.eq 2f",
-    "14: ldtr x8, [x1, #32]",
-    "    cmp x2, #40",
-    "    b.eq 2f",
-    "15: ldtr x10, [x1, #40]",
-    "    cmp x2, #48",
-    "    b.eq 2f",
-    "16: ldtr x11, [x1, #48]",
-    "    cmp x2, #56",
-    "    b.eq 2f",
+    "    adr x14, 1f",
+    "    sub x14, x14, x2, lsr #1",
+    "    br x14",
     "17: ldtr x12, [x1, #56]",
-    "2:  msr ttbr0_el1, x3",
+    "16: ldtr x11, [x1, #48]",
+    "15: ldtr x10, [x1, #40]",
+    "14: ldtr x8, [x1, #32]",
+    "13: ldtr x7, [x1, #24]",
+    "12: ldtr x6, [x1, #16]",
+    "11: ldtr x5, [x1, #8]",
+    "10: ldtr x4, [x1, #0]",
+    "1:  msr ttbr0_el1, x3",
     "    isb",
-    "20: sttr x4, [x0, #0]",
-    "    cmp x2, #8",
-    "    b.eq 4f",
-    "21: sttr x5, [x0, #8]",
-    "    cmp x2, #16",
-    "    b.eq 4f",
-    "22: sttr x6, [x0, #16]",
-    "    cmp x2, #24",
-    "    b.eq 4f",
-    "23: sttr x7, [x0, #24]",
-    "    cmp x2, #32",
-    "    b.eq 4f",
-    "24: sttr x8, [x0, #32]",
-    "    cmp x2, #40",
-    "    b.eq 4f",
-    "25: sttr x10, [x0, #40]",
-    "    cmp x2, #48",
-    "    b.eq 4f",
-    "26: sttr x11, [x0, #48]",
-    "    cmp x2, #56",
-    "    b.eq 4f",
+    "    adr x14, 2f",
+    "    sub x14, x14, x2, lsr #1",
+    "    br x14",
     "27: sttr x12, [x0, #56]",
-    "4:  msr ttbr0_el1, x9",
+    "26: sttr x11, [x0, #48]",
+    "25: sttr x10, [x0, #40]",
+    "24: sttr x8, [x0, #32]",
+    "23: sttr x7, [x0, #24]",
+    "22: sttr x6, [x0, #16]",
+    "21: sttr x5, [x0, #8]",
+    "20: sttr x4, [x0, #0]",
+    "2:  msr ttbr0_el1, x9",
     "    isb",
     "5:  mov x0, #0",
     "    ret",

@@ -219,7 +219,9 @@ fn send_from_user(
                 None => endpoint_ref(table, own, Rights::WRITE)?,
             };
             let direct = |p: &Parked| deliver_direct(None, &mut waker, p, data, len, &[]);
-            if ep.hand_off(len, 0, direct)? {
+            // SAFETY: one CPU, kernel code is never preempted (IRQs are
+            // masked), and `direct` drops no endpoint (see above).
+            if unsafe { ep.hand_off(len, 0, direct) }? {
                 return Ok(());
             }
             return queue(ep, (len, 0), account, data, Handles::new, &mut waker);
@@ -245,7 +247,9 @@ fn send_from_user(
             }
         }
         let direct = |p: &Parked| deliver_direct(Some(table), &mut waker, p, data, len, values);
-        if ep.hand_off(len, count, direct)? {
+        // SAFETY: as above; the handles `direct` moves go into the
+        // receiver's table, none is dropped.
+        if unsafe { ep.hand_off(len, count, direct) }? {
             return Ok(());
         }
         let take = || {
@@ -289,9 +293,75 @@ fn queue(
     })
 }
 
+#[inline]
 pub fn send(h: u64, data: u64, len: u64, handles: u64, count: u64) -> Ret {
+    if count == 0 && send_fast(h, data, len) {
+        return ok2(0, 0);
+    }
+    send_slow(h, data, len, handles, count)
+}
+
+/// [`send`] without the fast path (out of line, so the fast path's code
+/// saves only the registers it needs).
+#[inline(never)]
+fn send_slow(h: u64, data: u64, len: u64, handles: u64, count: u64) -> Ret {
     send_from_user(None, value(h)?, data, len, handles, count)?;
     ok2(0, 0)
+}
+
+/// The fast path of [`send`]: bytes only, a multiple of 8 and at most
+/// [`usercopy::ACROSS_MAX`], to a receiver parked at the peer with room
+/// for them (the request/reply case), in straight-line code under one
+/// table lock: no closures over the process table, no reference counting.
+/// `false` when any of that does not hold or something fails (the
+/// receiver is gone, a fault): nothing has changed then (a faulting write
+/// may have left part of the data in the receiver's buffer, as a faulting
+/// receive would), and the caller takes the generic path, which does,
+/// and reports, everything itself.
+#[inline(always)]
+fn send_fast(h: u64, data: u64, len: u64) -> bool {
+    let len = len as usize;
+    if !len.is_multiple_of(8) || len > usercopy::ACROSS_MAX {
+        return false;
+    }
+    let Ok(h) = u32::try_from(h) else {
+        return false;
+    };
+    let Some(mut k) = sched::IpcFast::lock() else {
+        return false;
+    };
+    let Ok(ep) = endpoint_ref(k.handles(), h, Rights::WRITE) else {
+        return false;
+    };
+    let ep: *const Endpoint = &**ep;
+    // SAFETY: the endpoint is kept alive by the running process's handle
+    // table, which only the running process changes (handle_close, a send
+    // with handles, spawn; a direct handoff only adds to a *blocked*
+    // receiver's table), and not here.
+    let ep = unsafe { &*ep };
+    // SAFETY: one CPU, kernel code is never preempted (IRQs are masked),
+    // and nothing below drops anything: no endpoint is dropped while
+    // `peer` lives.
+    let Some(peer) = (unsafe { ep.parked_peer() }) else {
+        return false;
+    };
+    let p = *peer.parked();
+    if len > p.len as usize {
+        return false;
+    }
+    let slot = p.hint as usize;
+    let Some(ttbr0) = k.receiver_ttbr0(slot, p.id) else {
+        return false;
+    };
+    if usercopy::copy_across(ttbr0, p.buf as usize, data as usize, len).is_err() {
+        return false;
+    }
+    k.wake_served(slot);
+    peer.serve(Delivered {
+        bytes: len as u32,
+        handles: 0,
+    });
+    true
 }
 
 /// Why a receive attempt did not deliver.
@@ -374,7 +444,9 @@ fn try_recv(
 }
 
 /// Receive on `ep`, or (`None`) on the endpoint of the current process's
-/// handle `own`, waiting up to `timeout_ns` for a message.
+/// handle `own`, waiting up to `timeout_ns` for a message (until the
+/// counter reaches `until`, its [`deadline`]).
+#[allow(clippy::too_many_arguments)]
 fn recv_blocking(
     ep: Option<&Arc<Endpoint>>,
     own: u32,
@@ -383,13 +455,13 @@ fn recv_blocking(
     hbuf: u64,
     hcap: u64,
     timeout_ns: u64,
+    until: Option<u64>,
 ) -> Ret {
     let len = usize::try_from(len).map_err(|_| Error::InvalidArgument)?;
     let hcap = usize::try_from(hcap)
         .map_err(|_| Error::InvalidArgument)?
         .min(MAX_MSG_HANDLES);
     usercopy::check(buf as usize, len)?;
-    let until = deadline(timeout_ns);
     let mut held: Option<Arc<Endpoint>> = ep.cloned();
     let mut me = 0;
     loop {
@@ -460,8 +532,81 @@ fn recv_blocking(
     }
 }
 
+#[inline]
 pub fn recv(h: u64, buf: u64, len: u64, hbuf: u64, hcap: u64, timeout_ns: u64) -> Ret {
-    recv_blocking(None, value(h)?, buf, len, hbuf, hcap, timeout_ns)
+    let until = deadline(timeout_ns);
+    if let Some(r) = recv_fast(h, buf, len, hbuf, hcap, timeout_ns, until) {
+        return r;
+    }
+    recv_slow(h, buf, len, hbuf, hcap, timeout_ns, until)
+}
+
+/// [`recv`] without the fast path (out of line, as [`send_slow`]).
+#[inline(never)]
+fn recv_slow(
+    h: u64,
+    buf: u64,
+    len: u64,
+    hbuf: u64,
+    hcap: u64,
+    timeout_ns: u64,
+    until: Option<u64>,
+) -> Ret {
+    recv_blocking(None, value(h)?, buf, len, hbuf, hcap, timeout_ns, until)
+}
+
+/// The fast path of [`recv`] when it has to wait: nothing queued, the peer
+/// alive, nobody else parked. Parks our buffers at the endpoint and sleeps
+/// under one table lock, in straight-line code, without holding a
+/// reference to the endpoint (see the `SAFETY` notes); once woken, a
+/// direct handoff's results are returned straight away, anything else
+/// continues in [`recv_blocking`] (same deadline). `None` (nothing has
+/// changed) when it does not apply: the caller takes the generic path.
+#[inline(always)]
+fn recv_fast(
+    h: u64,
+    buf: u64,
+    len: u64,
+    hbuf: u64,
+    hcap: u64,
+    timeout_ns: u64,
+    until: Option<u64>,
+) -> Option<Ret> {
+    if timeout_ns == 0 || until.is_some_and(|u| timer::counter() >= u) {
+        return None;
+    }
+    let own = u32::try_from(h).ok()?;
+    usercopy::check(buf as usize, len as usize).ok()?;
+    let k = sched::IpcFast::lock()?;
+    let ep: *const Endpoint = &**endpoint_ref(k.handles(), own, Rights::READ).ok()?;
+    // SAFETY: the endpoint is kept alive by the running process's handle
+    // table. Only the running process removes handles from its own table
+    // (handle_close, a send with handles, spawn; `terminate` only ends the
+    // running process), and a direct handoff only *adds* handles to a
+    // blocked receiver's table, so the handle stays put until we have
+    // unparked below, blocked or not.
+    let ep = unsafe { &*ep };
+    let me = k.pid();
+    let parked = Parked {
+        buf,
+        hbuf,
+        id: me,
+        hint: k.slot() as u32,
+        len: len.min(MAX_MSG_BYTES as u64) as u32,
+        hcap: hcap.min(MAX_MSG_HANDLES as u64) as u32,
+    };
+    if !ep.park(&parked) {
+        return None;
+    }
+    k.block(until);
+    // Woken (or not blocked at all: killed).
+    if let Some(d) = ep.unpark(me) {
+        return Some(ok2(d.bytes as u64, d.handles as u64));
+    }
+    if sched::interrupted() {
+        return Some(Err(Error::TimedOut.into()));
+    }
+    Some(recv_slow(h, buf, len, hbuf, hcap, timeout_ns, until))
 }
 
 pub fn wait_many(handles: u64, count: u64, timeout_ns: u64) -> Ret {
@@ -521,6 +666,7 @@ pub fn call(h: u64, args: u64, timeout_ns: u64) -> Ret {
         args.recv_handles,
         args.recv_handle_cap,
         timeout_ns,
+        deadline(timeout_ns),
     )
 }
 
@@ -531,7 +677,16 @@ pub fn recv_into(
     len: u64,
     timeout_ns: u64,
 ) -> Result<usize, SysError> {
-    let [n, _, _] = recv_blocking(Some(ep), 0, buf, len, 0, 0, timeout_ns)?;
+    let [n, _, _] = recv_blocking(
+        Some(ep),
+        0,
+        buf,
+        len,
+        0,
+        0,
+        timeout_ns,
+        deadline(timeout_ns),
+    )?;
     Ok(n as usize)
 }
 

@@ -46,20 +46,55 @@ pub fn ok1(v: u64) -> Ret {
 }
 
 /// Run the system call described by `frame` and store its results there.
-/// The hottest calls are told apart here, in a small function; the rest
-/// in [`dispatch_other`], whose frame is large (some calls keep buffers on
-/// the stack) and which saves every register it may use.
+/// The hottest calls are told apart here and each runs in its own small
+/// function, which reads its arguments from the frame and stores its
+/// results straight back (no result passed through memory in between);
+/// the rest go to [`dispatch_other`], whose frame is large (some calls
+/// keep buffers on the stack) and which saves every register it may use.
+#[inline(always)]
 pub fn dispatch(frame: &mut TrapFrame) {
-    let a = [
+    match frame.x[8] {
+        sys::CHANNEL_SEND => hot_send(frame),
+        sys::CHANNEL_RECV => hot_recv(frame),
+        sys::HANDLE_INFO => hot_handle_info(frame),
+        sys::YIELD => hot_yield(frame),
+        _ => other(frame),
+    }
+}
+
+/// The six argument registers.
+#[inline(always)]
+fn args(frame: &TrapFrame) -> [u64; 6] {
+    [
         frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5],
-    ];
-    let result = match frame.x[8] {
-        sys::CHANNEL_SEND => channel::send(a[0], a[1], a[2], a[3], a[4]),
-        sys::CHANNEL_RECV => channel::recv(a[0], a[1], a[2], a[3], a[4], a[5]),
-        sys::HANDLE_INFO => handle::info(a[0]),
-        sys::YIELD => process::yield_now(),
-        _ => dispatch_other(frame.x[8], a),
-    };
+    ]
+}
+
+#[inline(never)]
+fn hot_send(frame: &mut TrapFrame) {
+    let a = args(frame);
+    store(frame, channel::send(a[0], a[1], a[2], a[3], a[4]));
+}
+
+#[inline(never)]
+fn hot_recv(frame: &mut TrapFrame) {
+    let a = args(frame);
+    store(frame, channel::recv(a[0], a[1], a[2], a[3], a[4], a[5]));
+}
+
+#[inline(never)]
+fn hot_handle_info(frame: &mut TrapFrame) {
+    store(frame, handle::info(frame.x[0]));
+}
+
+#[inline(never)]
+fn hot_yield(frame: &mut TrapFrame) {
+    store(frame, process::yield_now());
+}
+
+#[inline(never)]
+fn other(frame: &mut TrapFrame) {
+    let result = dispatch_other(frame.x[8], args(frame));
     store(frame, result);
 }
 
@@ -118,6 +153,7 @@ fn dispatch_other(nr: u64, a: [u64; 6]) -> Ret {
 }
 
 /// Write a call's results into the trap frame (x0 = error code or 0).
+#[inline(always)]
 fn store(frame: &mut TrapFrame, result: Ret) {
     match result {
         Ok([r1, r2, r3]) => {

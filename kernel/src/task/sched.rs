@@ -86,6 +86,7 @@ impl Table {
             .position(|s| s.as_ref().is_some_and(|p| p.pid == pid))
     }
 
+    #[inline]
     fn proc(&mut self, slot: usize) -> &mut Process {
         self.slots[slot].as_mut().expect("slot in use")
     }
@@ -930,6 +931,121 @@ pub fn with_ipc<R>(f: impl FnOnce(&mut Current) -> R) -> Result<R, Error> {
         }
     }
     Ok(r)
+}
+
+/// The table, locked for the running process by the IPC fast paths
+/// (`syscall::channel`: a plain send to a parked receiver, a receive that
+/// parks): straight-line accessors instead of [`with_ipc`]'s closure and
+/// borrow splitting. Like [`with_current`], nothing may drop a kernel
+/// object while it is held.
+pub struct IpcFast {
+    t: MutexGuard<'static, Table>,
+    slot: usize,
+}
+
+impl IpcFast {
+    /// Lock the table (`None` outside a process).
+    #[inline(always)]
+    pub fn lock() -> Option<Self> {
+        let t = table();
+        let slot = t.current?;
+        Some(IpcFast { t, slot })
+    }
+
+    #[inline(always)]
+    fn me(&self) -> &Process {
+        self.t.slots[self.slot]
+            .as_deref()
+            .expect("current slot in use")
+    }
+
+    /// The running process's pid.
+    #[inline(always)]
+    pub fn pid(&self) -> Pid {
+        self.me().pid
+    }
+
+    /// The running process's slot (the hint a [`Parked`](klib::ipc::Parked)
+    /// leaves for [`receiver_ttbr0`](Self::receiver_ttbr0)).
+    #[inline(always)]
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+
+    /// The running process's handle table.
+    #[inline(always)]
+    pub fn handles(&self) -> &HandleTable {
+        &self.me().handles
+    }
+
+    /// The TTBR0 value of process `pid` in table slot `slot`, if it is
+    /// blocked in an IPC wait (so it is not the running process, not
+    /// killed, and its address space is intact).
+    #[inline(always)]
+    pub fn receiver_ttbr0(&self, slot: usize, pid: Pid) -> Option<u64> {
+        let p = self.t.slots.get(slot)?.as_deref()?;
+        if p.pid != pid || !matches!(p.state, State::Blocked(Block::Ipc { .. })) {
+            return None;
+        }
+        p.aspace.as_ref().map(|a| a.ttbr0())
+    }
+
+    /// Wake the process in `slot` (a receiver just served by a direct
+    /// handoff: checked by [`receiver_ttbr0`](Self::receiver_ttbr0)), and
+    /// have the running process switch straight to it if it blocks in
+    /// IPC next.
+    #[inline(always)]
+    pub fn wake_served(&mut self, slot: usize) {
+        if let Some(p) = self.t.slots[slot].as_deref_mut() {
+            p.state = State::Runnable;
+            self.t.handoff = Some(slot);
+        }
+    }
+
+    /// Sleep in an IPC wait (until the counter reaches `until`, if any),
+    /// switching to the receiver a handoff just woke if there is one, and
+    /// unlock the table; returns once woken. A killed process does not go
+    /// to sleep (the caller checks [`interrupted`]).
+    #[inline(always)]
+    pub fn block(self, until: Option<u64>) {
+        let IpcFast { mut t, slot } = self;
+        let p = t.proc(slot);
+        if p.killed {
+            return;
+        }
+        p.state = State::Blocked(Block::Ipc { until });
+        match t.handoff.take() {
+            Some(to) if to != slot && !t.zombies => switch_direct(t, slot, to),
+            prefer => schedule_preferring(t, prefer),
+        }
+    }
+}
+
+/// [`schedule_preferring`] cut down to the direct IPC switch: from the
+/// process in `from` (the running one, just blocked) to the one in `to`
+/// (a receiver a handoff woke), with no zombie to reap. Anything else
+/// (`to` no longer runnable) takes the general path.
+#[inline(never)]
+fn switch_direct(mut t: MutexGuard<'static, Table>, from: usize, to: usize) {
+    let fp = t.fp_owner == Some(to);
+    let next = match t.slots[to].as_deref_mut() {
+        Some(p) if p.state == State::Runnable => p,
+        _ => return schedule_preferring(t, None),
+    };
+    next.state = State::Running;
+    let ttbr0 = next
+        .aspace
+        .as_ref()
+        .map_or(mmu::empty_ttbr0(), |a| a.ttbr0());
+    let to_ctx: *const Context = &next.context;
+    let from_ctx: *mut Context = &mut t.proc(from).context;
+    t.current = Some(to);
+    drop(t);
+    context::set_user_fp(fp);
+    mmu::set_ttbr0(ttbr0);
+    // SAFETY: as in `schedule_preferring`: both contexts live in boxed
+    // process records, which are not freed while suspended.
+    unsafe { context::switch(from_ctx, to_ctx) };
 }
 
 /// Wake `pid` if it sleeps in an IPC wait (endpoint wake hook).

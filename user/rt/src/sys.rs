@@ -272,8 +272,10 @@ pub fn channel_recv(
             timeout_ns,
         ],
     );
+    if x0 == 0 {
+        return Ok((r[0] as usize, r[1] as usize));
+    }
     match Error::from_code(x0) {
-        None if x0 == 0 => Ok((r[0] as usize, r[1] as usize)),
         Some(Error::BufferTooSmall) => Err(RecvError::TooSmall {
             bytes: r[0] as usize,
             handles: r[1] as usize,

@@ -45,14 +45,18 @@ fn describe_kind(kind: u64) -> (&'static str, Vector) {
     (origin, vector)
 }
 
+/// A synchronous exception from EL0 (vector 8), entered through
+/// `el0_sync` in vectors.s: `frame.x[19..=29]` is not saved there (the
+/// registers themselves keep the user's values), so nothing on this path
+/// may read or write them.
+#[no_mangle]
+extern "C" fn el0_sync_dispatch(frame: &mut TrapFrame) {
+    user_sync(frame);
+    back_to_user();
+}
+
 #[no_mangle]
 extern "C" fn exception_dispatch(frame: &mut TrapFrame, kind: u64) {
-    // The common case first: a system call (or fault) from EL0.
-    if kind == 8 {
-        user_sync(frame);
-        back_to_user();
-        return;
-    }
     let (origin, vector) = describe_kind(kind);
     match (kind / 4, vector) {
         (1, Vector::Irq) => crate::irq::handle(),
@@ -93,6 +97,7 @@ fn back_to_user() {
 
 /// A synchronous exception from EL0: a system call, or a fault that ends
 /// the process (reported on one console line).
+#[inline(always)]
 fn user_sync(frame: &mut TrapFrame) {
     let esr = Esr(ESR_EL1.get());
     if esr.class() == ec::SVC64 && esr.imm16() == 0 {
@@ -103,6 +108,13 @@ fn user_sync(frame: &mut TrapFrame) {
         crate::task::sched::fp_trap();
         return;
     }
+    user_fault(frame, esr);
+}
+
+/// A fault from EL0: report it and end the process.
+#[cold]
+#[inline(never)]
+fn user_fault(frame: &TrapFrame, esr: Esr) -> ! {
     let far = FAR_EL1.get() as usize;
     let kind = classify_user_fault(esr, far);
     crate::println!(

@@ -3,6 +3,15 @@
 //
 // TrapFrame layout (keep in sync with trap.rs): x0..x30 at 8*n, then sp_el0,
 // elr_el1, spsr_el1: 34 words = 272 bytes.
+//
+// Synchronous exceptions from EL0 (system calls, faults, FP traps) take a
+// shorter path, `el0_sync`: only the registers the kernel's own code may
+// clobber are saved (x0..x18, x30) with sp_el0, elr and spsr. The
+// callee-saved x19..x29 keep the user's values through the Rust handler,
+// which preserves them (AAPCS64), and across any context switch it makes
+// (`__switch_context` saves them): they are never written to the frame
+// on that path, so frame.x[19..=29] is stale there. A process starts, and
+// returns from an interrupt, through the full `exception_return`.
 
 .equ FRAME_SIZE, 272
 
@@ -29,7 +38,10 @@ exception_vectors:
     VECTOR 6
     VECTOR 7
     // Lower EL, AArch64
-    VECTOR 8
+    .balign 0x80
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #0]
+    b       el0_sync
     VECTOR 9
     VECTOR 10
     VECTOR 11
@@ -84,5 +96,40 @@ exception_return:
     ldp     x24, x25, [sp, #192]
     ldp     x26, x27, [sp, #208]
     ldp     x28, x29, [sp, #224]
+    add     sp, sp, #FRAME_SIZE
+    eret
+
+el0_sync:
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    str     x18, [sp, #144]
+    mrs     x9, sp_el0
+    mrs     x10, elr_el1
+    mrs     x11, spsr_el1
+    stp     x30, x9, [sp, #240]
+    stp     x10, x11, [sp, #256]
+    mov     x0, sp
+    bl      el0_sync_dispatch
+    ldp     x10, x11, [sp, #256]
+    ldp     x30, x9, [sp, #240]
+    msr     elr_el1, x10
+    msr     spsr_el1, x11
+    msr     sp_el0, x9
+    ldp     x0, x1, [sp, #0]
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldr     x18, [sp, #144]
     add     sp, sp, #FRAME_SIZE
     eret

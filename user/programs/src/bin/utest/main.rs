@@ -230,6 +230,14 @@ const TESTS: &[Test] = &[
         "faulting_send_to_a_parked_receiver_delivers_nothing",
         ipc::faulting_send_to_a_parked_receiver_delivers_nothing,
     ),
+    (
+        "system_calls_preserve_registers",
+        ipc::system_calls_preserve_registers,
+    ),
+    (
+        "handoff_copies_exactly_the_message",
+        ipc::handoff_copies_exactly_the_message,
+    ),
     // files
     ("file_round_trip_and_seek", fs::file_round_trip_and_seek),
     (
