@@ -49,6 +49,13 @@ struct Segment {
     next_started: bool,
 }
 
+/// Whether two runs of blocks, each (first, count), share a block.
+pub(crate) fn runs_overlap((a, a_len): (u32, u32), (b, b_len): (u32, u32)) -> bool {
+    let (a0, a1) = (u64::from(a), u64::from(a) + u64::from(a_len));
+    let (b0, b1) = (u64::from(b), u64::from(b) + u64::from(b_len));
+    a0 < b1 && b0 < a1
+}
+
 impl Segment {
     fn covers(&self, block: u32) -> bool {
         matches!(self.state, State::Ready | State::InFlight(_))
@@ -57,12 +64,7 @@ impl Segment {
     }
 
     fn overlaps(&self, first: u32, count: u32) -> bool {
-        let (a0, a1) = (
-            u64::from(self.first),
-            u64::from(self.first) + u64::from(self.count),
-        );
-        let (b0, b1) = (u64::from(first), u64::from(first) + u64::from(count));
-        a0 < b1 && b0 < a1
+        runs_overlap((self.first, self.count), (first, count))
     }
 }
 

@@ -49,12 +49,7 @@ struct Write {
 
 impl Write {
     fn overlaps(&self, first: u32, count: u32) -> bool {
-        let (a0, a1) = (
-            u64::from(self.first),
-            u64::from(self.first) + u64::from(self.count),
-        );
-        let (b0, b1) = (u64::from(first), u64::from(first) + u64::from(count));
-        a0 < b1 && b0 < a1
+        crate::readahead::runs_overlap((self.first, self.count), (first, count))
     }
 }
 
