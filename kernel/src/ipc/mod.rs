@@ -51,6 +51,25 @@ impl Object {
     }
 }
 
+/// The object behind handle `h` in `table`, as `pick` takes it: an
+/// invalid handle is `InvalidHandle`, an object `pick` refuses (`None`) is
+/// `WrongType`, a handle without every right in `need` is `AccessDenied`.
+/// Every system call that takes a handle starts here.
+#[inline(always)]
+pub fn object_in<'t, T>(
+    table: &'t HandleTable,
+    h: HandleValue,
+    need: Rights,
+    pick: impl FnOnce(&'t Object) -> Option<T>,
+) -> Result<T, abi::Error> {
+    let (object, rights) = table.get(h).map_err(|_| abi::Error::InvalidHandle)?;
+    let found = pick(object).ok_or(abi::Error::WrongType)?;
+    if !rights.contains(need) {
+        return Err(abi::Error::AccessDenied);
+    }
+    Ok(found)
+}
+
 /// A handle travelling in a message (or to a child at spawn): the object
 /// and the rights it had, removed from the sender's table.
 pub struct InFlight {

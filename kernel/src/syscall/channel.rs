@@ -31,14 +31,10 @@ fn value(h: u64) -> Result<u32, Error> {
 
 /// The endpoint behind handle `h` in `table`, if the handle has `need` rights.
 fn endpoint_ref(table: &HandleTable, h: u32, need: Rights) -> Result<&Arc<Endpoint>, Error> {
-    let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
-    let Object::Endpoint(ep) = object else {
-        return Err(Error::WrongType);
-    };
-    if !rights.contains(need) {
-        return Err(Error::AccessDenied);
-    }
-    Ok(ep)
+    crate::ipc::object_in(table, h, need, |o| match o {
+        Object::Endpoint(ep) => Some(ep),
+        _ => None,
+    })
 }
 
 /// [`endpoint_ref`], as a new reference.

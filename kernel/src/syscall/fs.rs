@@ -41,14 +41,10 @@ enum IoTarget {
 fn io_target(h: u64, need: Rights) -> Result<IoTarget, Error> {
     let h = handle_value(h)?;
     sched::with_current(|table, _| {
-        let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
-        if !rights.contains(need) {
-            return Err(Error::AccessDenied);
-        }
-        Ok(match object {
-            Object::File(f) => IoTarget::File(f.clone()),
-            Object::Endpoint(e) => IoTarget::Channel(e.clone()),
-            Object::Process(_) => return Err(Error::WrongType),
+        crate::ipc::object_in(table, h, need, |o| match o {
+            Object::File(f) => Some(IoTarget::File(f.clone())),
+            Object::Endpoint(e) => Some(IoTarget::Channel(e.clone())),
+            Object::Process(_) => None,
         })
     })?
 }

@@ -81,14 +81,10 @@ pub fn spawn(req: u64) -> Ret {
 pub fn process_ref(h: u64, need: Rights) -> Result<Arc<ProcessRef>, Error> {
     let h = u32::try_from(h).map_err(|_| Error::InvalidHandle)?;
     sched::with_current(|table, _| {
-        let (object, rights) = table.get(h).map_err(|_| Error::InvalidHandle)?;
-        let Object::Process(process) = object else {
-            return Err(Error::WrongType);
-        };
-        if !rights.contains(need) {
-            return Err(Error::AccessDenied);
-        }
-        Ok(process.clone())
+        crate::ipc::object_in(table, h, need, |o| match o {
+            Object::Process(process) => Some(process.clone()),
+            _ => None,
+        })
     })?
 }
 
