@@ -68,6 +68,19 @@ pub fn fstat_handle(handle: u32) -> Result<Stat, Error> {
     Ok(st)
 }
 
+/// Write [`COMMANDS`] as an aligned two-column list, each line after
+/// `indent` (the `help` program and the shell's `help` builtin).
+pub fn write_commands(out: &mut impl core::fmt::Write, indent: &str) {
+    let width = COMMANDS
+        .iter()
+        .map(|(usage, _)| usage.len())
+        .max()
+        .unwrap_or(0);
+    for (usage, what) in COMMANDS {
+        let _ = writeln!(out, "{indent}{usage:width$}  {what}");
+    }
+}
+
 /// Every command of the system, with a one-line description.
 pub const COMMANDS: &[(&str, &str)] = &[
     ("cat [files...]", "print files (stdin if none)"),

@@ -100,13 +100,6 @@ Commands:
 
 fn help(out: &mut String) -> i32 {
     out.push_str(SHELL_HELP);
-    let width = userprogs::COMMANDS
-        .iter()
-        .map(|(usage, _)| usage.len())
-        .max()
-        .unwrap_or(0);
-    for (usage, what) in userprogs::COMMANDS {
-        let _ = writeln!(out, "  {usage:width$}  {what}");
-    }
+    userprogs::write_commands(out, "  ");
     0
 }

@@ -62,7 +62,7 @@ impl Shell {
             exit_request: None,
             jobs: Vec::new(),
             editor: Editor::default(),
-            this: rt::Child::open(0).ok(),
+            this: (!interactive).then(|| rt::Child::open(0).ok()).flatten(),
         }
     }
 
